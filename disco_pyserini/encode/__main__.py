@@ -1,0 +1,92 @@
+"""``python -m disco_pyserini.encode docs|queries``: SPLADE encoding in Pyserini's style."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from disco_pyserini import cli
+
+DEFAULT_FACTOR = 100.0  # mirrors disco_pyserini.quantize.DEFAULT_FACTOR without importing numpy for --help
+
+
+def _model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--encoder", required=True, help="SPLADE model: hub name or local path")
+    parser.add_argument("--tokenizer", default=None, help="tokenizer name or path (default: the encoder's)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
+                        help="inference precision (auto: fp16 on CUDA, fp32 on CPU)")
+    parser.add_argument("--batch-size", type=int, default=32, help="texts per forward pass")
+    parser.add_argument("--max-length", type=int, default=256, help="token limit (DiSCo: 256)")
+    parser.add_argument("--quantization-factor", type=float, default=DEFAULT_FACTOR,
+                        help="integer impact = round(weight * factor) (default 100)")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.encode",
+                                     description="Encode documents or conversational queries with SPLADE.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    docs = sub.add_parser("docs", help="corpus -> Anserini JsonVectorCollection with integer impacts")
+    _model_args(docs)
+    docs.add_argument("--corpus", required=True, help="TSV (id<TAB>text) or JSONL ({id, contents}), optionally .gz")
+    docs.add_argument("--output", required=True, help="output directory of *.jsonl shards")
+    docs.add_argument("--shard-id", type=int, default=0, help="this job's shard (0-based)")
+    docs.add_argument("--shard-num", type=int, default=1, help="number of shards the corpus is split into")
+    docs.add_argument("--docs-per-file", type=int, default=100_000,
+                      help="documents per output file; finished files are skipped when a job is re-run")
+    docs.add_argument("--no-contents", dest="store_contents", action="store_false",
+                      help="leave the 'contents' field empty (smaller files)")
+    queries = sub.add_parser("queries", help="topics -> pre-encoded queries for pyserini.search.lucene --impact")
+    _model_args(queries)
+    queries.add_argument("--topics", required=True, help="topics file (CAsT JSON, our JSONL, ...)")
+    queries.add_argument("--topics-format", default=None, help="topic format (default: detected)")
+    queries.add_argument("--policy", default="disco", help="query formulation (default: disco)")
+    queries.add_argument("--output", required=True, help="pre-encoded queries JSONL")
+    queries.add_argument("--topics-output", default=None,
+                         help="also write the matching qid<TAB>text topics file for Pyserini's --topics")
+    return parser.parse_args(argv)
+
+
+def encode_docs(args: argparse.Namespace) -> int:
+    from disco_pyserini.encode.export import export_corpus
+    from disco_pyserini.encode.splade import SpladeEncoder
+
+    encoder = SpladeEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
+                            batch_size=args.batch_size, dtype=args.dtype)
+    metadata = {"encoder": args.encoder, "max_length": args.max_length, "pooling": "max",
+                "vocab_size": len(encoder.terms)}
+    stats = export_corpus(encoder, args.corpus, args.output, factor=args.quantization_factor,
+                          shard_id=args.shard_id, shard_num=args.shard_num, docs_per_file=args.docs_per_file,
+                          store_contents=args.store_contents, metadata=metadata)
+    print(f"encoded {stats.documents} documents ({stats.skipped} already done) into {stats.files} files, "
+          f"{stats.postings / max(stats.documents, 1):.1f} terms/doc, in {args.output}", file=sys.stderr)
+    return 0
+
+
+def encode_queries(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from disco_pyserini.encode.query import DiscoQueryEncoder
+    from disco_pyserini.encode.queries import write_encoded_queries
+    from disco_pyserini.topics import load_topics
+
+    encoder = DiscoQueryEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
+                                quantization_factor=args.quantization_factor, policy=args.policy,
+                                dtype=args.dtype, batch_size=args.batch_size)
+    turns = list(load_topics(args.topics, args.topics_format))
+    texts = [encoder.query_text(turn) for turn in turns]
+    vectors = []
+    for start in tqdm(range(0, len(texts), args.batch_size), desc="encode queries", unit="batch"):
+        vectors.extend(encoder.encode_batch(texts[start:start + args.batch_size]))
+    count = write_encoded_queries([t.query_id for t in turns], texts, vectors, args.output, args.topics_output)
+    print(f"encoded {count} queries into {args.output}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    return encode_docs(args) if args.command == "docs" else encode_queries(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli.run(main))

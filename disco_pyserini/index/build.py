@@ -1,0 +1,127 @@
+"""Build a Lucene impact index from a JsonVectorCollection with Anserini's IndexCollection."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+from disco_pyserini.encode.export import METADATA, read_metadata
+from disco_pyserini.errors import InputError
+from disco_pyserini.jvm import anserini_jar, find_java_home
+from disco_pyserini.quantize import check_integer_vector
+
+COLLECTION_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
+
+
+class IndexStats(NamedTuple):
+    """Outcome of one indexing run."""
+
+    index: Path
+    documents: int
+    seconds: float
+
+
+def collection_files(input_dir: Path) -> list[Path]:
+    """The JSON/JSONL files Anserini's JsonVectorCollection will read from ``input_dir``."""
+    if not input_dir.is_dir():
+        raise InputError("not a directory; pass the folder written by 'python -m disco_pyserini.encode docs'",
+                         input_dir)
+    files = sorted(p for p in input_dir.iterdir() if p.name.endswith(COLLECTION_SUFFIXES) and p.name != METADATA)
+    if not files:
+        raise InputError("no *.jsonl collection files found", input_dir)
+    return files
+
+
+def validate_collection(files: list[Path]) -> int:
+    """Check every line is ``{"id", "vector": {term: int >= 0}}``; returns the document count.
+
+    Anserini would silently truncate float weights (0.7 -> dropped), so they are rejected here.
+    """
+    import gzip
+
+    count = 0
+    for path in files:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise InputError(f"malformed JSON ({error.msg}); re-export the collection", path, number) from None
+                if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("vector"), dict):
+                    raise InputError('expected {"id": ..., "vector": {term: int}}', path, number)
+                try:
+                    check_integer_vector(record["vector"], f"document {record['id']!r}")
+                except InputError as error:
+                    raise InputError(error.problem, path, number) from None
+                count += 1
+    return count
+
+
+def java_command(java_home: str, heap: str | None = None) -> list[str]:
+    """The ``java`` invocation with Anserini's fat jar on the classpath."""
+    command = [os.path.join(java_home, "bin", "java")]
+    if heap:
+        command.append(f"-Xmx{heap}")
+    return command + ["-cp", anserini_jar()]
+
+
+def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, threads: int = 1,
+                store_raw: bool = False, optimize: bool = False, overwrite: bool = False,
+                validate: bool = True, verbose: bool = False) -> IndexStats:
+    """Index ``input_dir`` into ``index_dir`` (built under a temporary name, renamed when complete).
+
+    The export's ``encoding.json`` is copied into the index so searches can check that queries use
+    the same quantisation factor.
+    """
+    import time
+
+    input_dir, index_dir = Path(input_dir), Path(index_dir)
+    files = collection_files(input_dir)
+    if index_dir.exists() and not overwrite:
+        raise InputError("index already exists; remove it or pass --overwrite", index_dir)
+    expected = validate_collection(files) if validate else None
+    java_home = find_java_home()
+    tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    command = java_command(java_home, os.environ.get("DISCO_JVM_HEAP")) + [
+        "io.anserini.index.IndexCollection", "-collection", "JsonVectorCollection", "-input", str(input_dir),
+        "-index", str(tmp), "-generator", "DefaultLuceneDocumentGenerator", "-threads", str(threads),
+        "-impact", "-pretokenized"]
+    if store_raw:
+        command.append("-storeRaw")
+    if optimize:
+        command.append("-optimize")
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, "JAVA_HOME": java_home})
+        if verbose or result.returncode != 0:
+            sys.stderr.write(result.stdout)
+        if result.returncode != 0:
+            raise InputError(f"Anserini IndexCollection failed (exit {result.returncode}); see its log above",
+                             input_dir)
+        indexed = _indexed_count(result.stdout)
+        if expected is not None and indexed is not None and indexed != expected:
+            raise InputError(f"Anserini indexed {indexed} of {expected} documents; see its log (run with --verbose)",
+                             input_dir)
+        metadata = read_metadata(input_dir)
+        if metadata is not None:
+            shutil.copyfile(input_dir / METADATA, tmp / METADATA)
+        if index_dir.exists():
+            shutil.rmtree(index_dir)
+        os.replace(tmp, index_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return IndexStats(index_dir, indexed if indexed is not None else (expected or 0), time.perf_counter() - started)
+
+
+def _indexed_count(log: str) -> int | None:
+    # Anserini ends with "Total N documents indexed in ..." (with thousands separators)
+    match = re.search(r"Total ([\d,]+) documents? indexed", log)
+    return int(match.group(1).replace(",", "")) if match else None

@@ -1,0 +1,56 @@
+"""``python -m disco_pyserini.search``: conversational impact search in Pyserini's style."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from disco_pyserini import cli
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m disco_pyserini.search",
+        description="Encode each conversational turn with a DiSCo/SPLADE query encoder and search a Lucene impact "
+                    "index; writes a TREC run.")
+    parser.add_argument("--index", required=True, help="Lucene impact index (from disco_pyserini.index)")
+    parser.add_argument("--topics", required=True, help="topics: CAsT JSON, our conversation JSONL, ...")
+    parser.add_argument("--topics-format", default=None, help="topic format (default: detected from the file)")
+    parser.add_argument("--encoder", required=True, help="query encoder: hub name or local path")
+    parser.add_argument("--tokenizer", default=None, help="tokenizer name or path (default: the encoder's)")
+    parser.add_argument("--policy", default="disco",
+                        help="query formulation: disco (default), raw, concat, utterances, last-k, manual, ...")
+    parser.add_argument("--last-k", type=int, default=3, help="history exchanges kept by --policy last-k")
+    parser.add_argument("--output", required=True, help="TREC run file to write")
+    parser.add_argument("--hits", type=int, default=1000, help="documents per query (default 1000)")
+    parser.add_argument("--batch-size", type=int, default=32, help="queries per encoder batch and search batch")
+    parser.add_argument("--threads", type=int, default=1, help="Java search threads")
+    parser.add_argument("--device", default=None, help="encoder device (default: cuda if available)")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+    parser.add_argument("--max-length", type=int, default=256, help="query token limit (DiSCo: 256)")
+    parser.add_argument("--quantization-factor", type=float, default=None,
+                        help="query impact = round(weight * factor); default: the index's (encoding.json) or 100")
+    parser.add_argument("--run-tag", default=None, help="run tag (default: disco, or disco-<policy>)")
+    return parser.parse_args(argv)
+
+
+def _policy_options(args: argparse.Namespace) -> dict:
+    return {"k": args.last_k} if args.policy == "last-k" else {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from disco_pyserini.search.pipeline import search_topics
+
+    stats = search_topics(args.index, args.topics, args.encoder, args.output, topics_format=args.topics_format,
+                          tokenizer=args.tokenizer, policy=args.policy, policy_options=_policy_options(args),
+                          hits=args.hits, batch_size=args.batch_size, threads=args.threads, device=args.device,
+                          dtype=args.dtype, max_length=args.max_length,
+                          quantization_factor=args.quantization_factor, run_tag=args.run_tag)
+    print(f"searched {stats.queries} turns ({stats.encode_seconds:.1f}s encoding, {stats.search_seconds:.1f}s "
+          f"searching); run written to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli.run(main))
