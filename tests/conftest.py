@@ -1,0 +1,79 @@
+"""Shared fixtures: locally built tiny models and the real CAsT files from ../shared."""
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("DISCO_SHARED_DIR", REPO.parent / "shared"))
+CAST = SHARED / "data" / "cast"
+
+WORDS = ("panda bamboo china eats lives forest bear zoo tokyo city japan capital train fast sushi rice fish "
+         "ocean whale swims blue large small red green car engine fuel cost price money bank river water").split()
+
+
+@pytest.fixture(scope="session")
+def cast_dir() -> Path:
+    if not CAST.is_dir():
+        pytest.fail(f"real CAsT files not found at {CAST}; set DISCO_SHARED_DIR to the shared/ folder")
+    return CAST
+
+
+def random_texts(count: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 30))) for _ in range(count)]
+
+
+@pytest.fixture(scope="session")
+def random_splade(tmp_path_factory) -> Path:
+    """A tiny random-weight BertForMaskedLM with its own WordPiece vocab: dense, noisy SPLADE vectors,
+    the hardest case for parity checks."""
+    import torch
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+
+    path = tmp_path_factory.mktemp("random_splade")
+    trainer = BertWordPieceTokenizer(lowercase=True)
+    trainer.train_from_iterator(random_texts(300), vocab_size=150,
+                                special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False)
+    trainer.save_model(str(path))
+    tokenizer = BertTokenizerFast(str(path / "vocab.txt"))
+    tokenizer.save_pretrained(path)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=512)
+    BertForMaskedLM(config).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def lexical_splade(tmp_path_factory) -> Path:
+    """The project's tiny lexical SPLADE model, built on the bundled sample corpus."""
+    from disco_pyserini.sample import build_tiny_splade
+
+    return build_tiny_splade(tmp_path_factory.mktemp("lexical_splade"))
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, lexical_splade) -> Path:
+    """The bundled sample corpus encoded with the lexical model and indexed."""
+    from disco_pyserini.encode.export import export_corpus
+    from disco_pyserini.encode.splade import SpladeEncoder
+    from disco_pyserini.index import build_index
+    from disco_pyserini.sample import CORPUS
+
+    root = tmp_path_factory.mktemp("sample_index")
+    encoder = SpladeEncoder(str(lexical_splade), device="cpu", batch_size=64)
+    export_corpus(encoder, CORPUS, root / "vectors", factor=100, progress=False,
+                  metadata={"encoder": str(lexical_splade)})
+    build_index(root / "vectors", root / "index", threads=2)
+    return root
+
+
+def write_jsonl(path: Path, records) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
