@@ -98,23 +98,22 @@ def export_corpus(encoder, corpus: str | os.PathLike, output_dir: str | os.PathL
     window = max(encoder.batch_size * 32, 1)
     docs_iter = read_corpus(corpus, start, stop)
     written = skipped = files = postings = 0
-    bar = tqdm(total=stop - start, desc=f"encode shard {shard_id}", unit="doc", disable=not progress)
-    for chunk in itertools.count():
-        docs = list(itertools.islice(docs_iter, docs_per_file))
-        if not docs:
-            break
-        path = chunk_path(output_dir, shard_id, chunk)
-        if path.exists() and count_lines(path) == len(docs):
-            skipped += len(docs)  # finished by an earlier, interrupted run
-        else:
-            vectors = _encode_chunk(encoder, docs, factor, window)
-            with atomic_write(path) as handle:
-                handle.writelines(_json_line(d, v, store_contents) for d, v in zip(docs, vectors))
-            written += len(docs)
-            postings += sum(len(v) for v in vectors)
-        files += 1
-        bar.update(len(docs))
-    bar.close()
+    with tqdm(total=stop - start, desc=f"encode shard {shard_id}", unit="doc", disable=not progress) as bar:
+        for chunk in itertools.count():
+            docs = list(itertools.islice(docs_iter, docs_per_file))
+            if not docs:
+                break
+            path = chunk_path(output_dir, shard_id, chunk)
+            if path.exists() and count_lines(path) == len(docs):
+                skipped += len(docs)  # finished by an earlier, interrupted run
+            else:
+                vectors = _encode_chunk(encoder, docs, factor, window)
+                with atomic_write(path) as handle:
+                    handle.writelines(_json_line(d, v, store_contents) for d, v in zip(docs, vectors))
+                written += len(docs)
+                postings += sum(len(v) for v in vectors)
+            files += 1
+            bar.update(len(docs))
     return ExportStats(written, skipped, files, postings)
 
 

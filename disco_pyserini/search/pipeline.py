@@ -49,14 +49,16 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
                                       policy_options=policy_options)
     results = []
     encode_seconds = search_seconds = 0.0
-    for start in tqdm(range(0, len(turns), batch_size), desc="search", unit="batch", disable=not progress):
-        batch = turns[start:start + batch_size]
-        tick = time.perf_counter()
-        vectors = query_encoder.encode_batch(batch)
-        tock = time.perf_counter()
-        found = searcher.batch_search(vectors, [t.query_id for t in batch], hits, threads)
-        search_seconds += time.perf_counter() - tock
-        encode_seconds += tock - tick
-        results.extend((t.query_id, found[t.query_id]) for t in batch)
+    with tqdm(total=len(turns), desc="search", unit="turn", disable=not progress) as bar:
+        for start in range(0, len(turns), batch_size):
+            batch = turns[start:start + batch_size]
+            tick = time.perf_counter()
+            vectors = query_encoder.encode_batch(batch)
+            tock = time.perf_counter()
+            found = searcher.batch_search(vectors, [t.query_id for t in batch], hits, threads)
+            search_seconds += time.perf_counter() - tock
+            encode_seconds += tock - tick
+            results.extend((t.query_id, found[t.query_id]) for t in batch)
+            bar.update(len(batch))
     write_run(results, output, run_tag or ("disco" if policy == "disco" else f"disco-{policy}"))
     return SearchStats(len(turns), encode_seconds, search_seconds)
