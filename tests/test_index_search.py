@@ -1,0 +1,147 @@
+"""Impact index + search: exact scores, Pyserini interoperability, CLI behaviour and errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from disco_pyserini.encode.export import export_corpus, iter_vectors
+from disco_pyserini.encode.splade import SpladeEncoder
+from disco_pyserini.errors import InputError
+from disco_pyserini.index import build_index
+from disco_pyserini.search import ImpactSearcher
+from tests.conftest import random_texts, write_jsonl
+
+CONVERSATIONS = [
+    {"conversation_id": "c1", "turns": [
+        {"turn_id": "1", "utterance": "tell me about the panda bear", "response": "it lives in china forest"},
+        {"turn_id": "2", "utterance": "what does it eat?", "response": "bamboo"},
+        {"turn_id": "3", "utterance": "is it large?"}]},
+    {"conversation_id": "c2", "turns": [
+        {"turn_id": "1", "utterance": "tokyo train city"},
+        {"turn_id": "2", "utterance": "how fast is it?"}]},
+]
+
+
+@pytest.fixture(scope="module")
+def random_index(tmp_path_factory, random_splade) -> Path:
+    root = tmp_path_factory.mktemp("random_index")
+    corpus = write_jsonl(root / "corpus.jsonl",
+                         [{"id": f"d{i}", "contents": t} for i, t in enumerate(random_texts(60, seed=7))])
+    export_corpus(SpladeEncoder(str(random_splade), device="cpu"), corpus, root / "vectors", factor=100,
+                  progress=False, metadata={"encoder": str(random_splade)})
+    build_index(root / "vectors", root / "index", threads=2)
+    write_jsonl(root / "topics.jsonl", CONVERSATIONS)
+    return root
+
+
+@pytest.fixture(scope="module")
+def query_encoder(random_splade):
+    from disco_pyserini.encode.query import DiscoQueryEncoder
+
+    return DiscoQueryEncoder(str(random_splade), device="cpu")
+
+
+def test_scores_are_sums_of_integer_impact_products(random_index, query_encoder):
+    docs = dict(iter_vectors(random_index / "vectors"))
+    searcher = ImpactSearcher(random_index / "index")
+    assert searcher.num_docs == 60
+    for conversation in (["tell me about the panda bear", "what does it eat?"], "tokyo train", ["fast red car"]):
+        query = query_encoder.encode(conversation)
+        hits = searcher.search(query, k=60)
+        expected = {d: sum(w * vec.get(t, 0) for t, w in query.items()) for d, vec in docs.items()}
+        assert {h.docid: h.score for h in hits} == {d: s for d, s in expected.items() if s > 0}
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_lucene_impact_searcher_accepts_disco_query_encoder(random_index, query_encoder):
+    from disco_pyserini.jvm import import_pyserini
+
+    lucene = import_pyserini("pyserini.search.lucene")
+    # min_idf=-1 keeps terms that occur in every document (Pyserini drops idf <= min_idf, 0 by default)
+    theirs = lucene.LuceneImpactSearcher(str(random_index / "index"), query_encoder=query_encoder, min_idf=-1)
+    ours = ImpactSearcher(random_index / "index")
+    conversation = ["tell me about the panda bear", "what does it eat?"]
+    their_hits = [(h.docid, h.score) for h in theirs.search(conversation, k=10)]
+    assert their_hits == [tuple(h) for h in ours.search(query_encoder.encode(conversation), k=10)]
+    batch = theirs.batch_search(["tokyo train", "fast red car"], ["q1", "q2"], k=5, threads=2)
+    assert [h.docid for h in batch["q2"]] == [h.docid for h in ours.search(query_encoder.encode("fast red car"), 5)]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)
+
+
+def test_search_cli_and_pyserini_cli_on_pre_encoded_queries_agree(random_index, random_splade, tmp_path):
+    ours = tmp_path / "ours.txt"
+    result = run_cli("disco_pyserini.search", "--index", str(random_index / "index"), "--topics",
+                     str(random_index / "topics.jsonl"), "--encoder", str(random_splade), "--output", str(ours),
+                     "--hits", "20", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    lines = ours.read_text().splitlines()
+    assert len(lines) == 5 * 20 and lines[0].split()[:4] == ["c1_1", "Q0", lines[0].split()[2], "1"]
+    assert {line.split()[0] for line in lines} == {"c1_1", "c1_2", "c1_3", "c2_1", "c2_2"}
+    encoded, topics_tsv = tmp_path / "queries.jsonl", tmp_path / "queries.tsv"
+    result = run_cli("disco_pyserini.encode", "queries", "--encoder", str(random_splade), "--topics",
+                     str(random_index / "topics.jsonl"), "--output", str(encoded), "--topics-output", str(topics_tsv),
+                     "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    first = json.loads(encoded.read_text().splitlines()[2])
+    assert first["qid"] == "c1_3" and first["contents"].startswith("is it large? [SEP] bamboo [SEP] what does it eat?")
+    theirs = tmp_path / "theirs.txt"
+    result = run_cli("disco_pyserini.pyserini_cli", "pyserini.search.lucene", "--impact", "--index",
+                     str(random_index / "index"), "--topics", str(topics_tsv), "--encoder", str(encoded),
+                     "--output", str(theirs), "--hits", "20", "--min-idf", "-1")
+    assert result.returncode == 0, result.stderr
+
+    def rows(path: Path) -> list[tuple]:
+        return sorted(tuple(line.split()[:5]) for line in path.read_text().splitlines())
+
+    assert rows(theirs) == rows(ours)
+
+
+def test_known_document_ranks_first(sample_index, lexical_splade):
+    from disco_pyserini.encode.query import DiscoQueryEncoder
+    from disco_pyserini.encode.corpus import read_corpus
+    from disco_pyserini.sample import CORPUS
+
+    encoder = DiscoQueryEncoder(str(lexical_splade), device="cpu")
+    searcher = ImpactSearcher(sample_index / "index")
+    docs = list(read_corpus(CORPUS))[:40:4]
+    for doc in docs:  # a passage's own text retrieves it first
+        assert searcher.search(encoder.encode(doc.text), k=1)[0].docid == doc.doc_id
+
+
+def test_quantisation_mismatch_is_refused(random_index, random_splade, tmp_path):
+    result = run_cli("disco_pyserini.search", "--index", str(random_index / "index"), "--topics",
+                     str(random_index / "topics.jsonl"), "--encoder", str(random_splade), "--output",
+                     str(tmp_path / "run.txt"), "--quantization-factor", "50")
+    assert result.returncode == 2 and "built with --quantization-factor 100 but queries would use 50;" in result.stderr
+    assert not (tmp_path / "run.txt").exists()
+
+
+def test_empty_conversation_turn_is_named_and_no_run_is_written(random_index, random_splade, tmp_path):
+    topics = write_jsonl(tmp_path / "topics.jsonl", [CONVERSATIONS[0], {"conversation_id": "c9", "turns": [
+        {"turn_id": "1", "utterance": "hello"}, {"turn_id": "2", "utterance": "  "}]}])
+    result = run_cli("disco_pyserini.search", "--index", str(random_index / "index"), "--topics", str(topics),
+                     "--encoder", str(random_splade), "--output", str(tmp_path / "run.txt"))
+    assert result.returncode == 2
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: ") and "topics.jsonl:2" in error and "empty" in error
+    assert not (tmp_path / "run.txt").exists()
+
+
+def test_index_rejects_float_weights_and_existing_index(random_index, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "docs.jsonl").write_text('{"id": "a", "vector": {"x": 3}}\n{"id": "b", "vector": {"x": 2.9}}\n')
+    with pytest.raises(InputError, match=r"docs.jsonl:2: .*'x' is 2.9, not an integer"):
+        build_index(bad, tmp_path / "idx")
+    assert not (tmp_path / "idx").exists()
+    with pytest.raises(InputError, match="index already exists"):
+        build_index(random_index / "vectors", random_index / "index")
+    with pytest.raises(InputError, match="not a Lucene index"):
+        ImpactSearcher(tmp_path)
