@@ -1,0 +1,28 @@
+"""The bundled sample (corpus, conversations, qrels) and a tiny locally built lexical SPLADE model.
+
+Paths are plain :class:`~pathlib.Path` objects; ``build_tiny_splade`` loads torch/transformers
+only when first used, so importing the paths stays cheap.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CORPUS = DATA_DIR / "corpus.jsonl"
+CONVERSATIONS = DATA_DIR / "conversations.jsonl"
+QRELS = DATA_DIR / "qrels.txt"
+
+if TYPE_CHECKING:  # pragma: no cover
+    from disco_pyserini.sample.tiny_model import build_tiny_splade
+
+
+def __getattr__(name: str) -> Any:
+    if name == "build_tiny_splade":
+        from disco_pyserini.sample.tiny_model import build_tiny_splade
+
+        return build_tiny_splade
+    raise AttributeError(f"module 'disco_pyserini.sample' has no attribute {name!r}")
+
+
+__all__ = ["CONVERSATIONS", "CORPUS", "DATA_DIR", "QRELS", "build_tiny_splade"]
