@@ -101,3 +101,43 @@ def test_cli_bad_input_exits_2_and_leaves_no_output(random_splade, tmp_path):
                               "--corpus", str(tmp_path / "nope.jsonl"), "--output", str(out)],
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "nope.jsonl: no such file or directory" in missing.stderr
+
+
+def test_killed_export_resumes_to_the_uninterrupted_output(random_splade, tmp_path):
+    """SIGKILL a real `encode docs` run once its first file is complete, re-run it, and compare."""
+    import os
+    import signal
+    import time
+
+    corpus = write_jsonl(tmp_path / "corpus.jsonl",
+                         [{"id": f"d{i}", "contents": t} for i, t in enumerate(random_texts(400, seed=9))])
+    command = [sys.executable, "-m", "disco_pyserini.encode", "docs", "--encoder", str(random_splade), "--corpus",
+               str(corpus), "--device", "cpu", "--batch-size", "2", "--docs-per-file", "40"]
+    subprocess.run(command + ["--output", str(tmp_path / "whole")], check=True, capture_output=True)
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen(command + ["--output", str(interrupted)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (interrupted / "part-000-00001.jsonl").exists() and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    done = sorted(p.name for p in interrupted.glob("part-*.jsonl"))
+    assert 2 <= len(done) < 10, "the run must have been killed midway"
+    result = subprocess.run(command + ["--output", str(interrupted)], capture_output=True, text=True, check=True)
+    assert f"({len(done) * 40} already done)" in result.stderr
+    assert not list(interrupted.glob(".*.tmp"))
+    assert list(iter_vectors(interrupted)) == list(iter_vectors(tmp_path / "whole"))
+
+
+def test_corrupted_or_rechunked_files_are_redone(encoder, corpus, tmp_path):
+    out = tmp_path / "out"
+    export_corpus(encoder, corpus, out, factor=100, docs_per_file=10, progress=False)
+    expected = list(iter_vectors(out))
+    (out / "part-000-00000.jsonl").write_text('{"id": "d0", "vector": {}}\n' * 10)  # right length, wrong content
+    stats = export_corpus(encoder, corpus, out, factor=100, docs_per_file=10, progress=False)
+    assert (stats.documents, stats.skipped) == (10, 13)
+    assert list(iter_vectors(out)) == expected
+    export_corpus(encoder, corpus, out, factor=100, docs_per_file=20, progress=False)
+    assert sorted(p.name for p in out.glob("part-*.jsonl")) == ["part-000-00000.jsonl", "part-000-00001.jsonl"]
+    assert list(iter_vectors(out)) == expected

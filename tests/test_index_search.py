@@ -145,3 +145,14 @@ def test_index_rejects_float_weights_and_existing_index(random_index, tmp_path):
         build_index(random_index / "vectors", random_index / "index")
     with pytest.raises(InputError, match="not a Lucene index"):
         ImpactSearcher(tmp_path)
+
+
+def test_index_rejects_duplicate_ids_across_files(tmp_path):
+    vectors = tmp_path / "vectors"
+    vectors.mkdir()
+    (vectors / "part-000-00000.jsonl").write_text('{"id": "a", "vector": {"x": 3}}\n{"id": "b", "vector": {"y": 1}}\n')
+    (vectors / "part-001-00000.jsonl").write_text('{"id": "c", "vector": {"x": 1}}\n{"id": "b", "vector": {"z": 2}}\n')
+    with pytest.raises(InputError, match=r"part-001-00000.jsonl:2: duplicate document id 'b' "
+                                         r"\(first at part-000-00000.jsonl:2\)"):
+        build_index(vectors, tmp_path / "idx")
+    assert not (tmp_path / "idx").exists()

@@ -6,7 +6,8 @@ Output layout (``DIR``)::
     part-SSS-CCCCC.jsonl          shard SSS, chunk CCCCC: {"id", "contents", "vector": {term: int}}
 
 Each chunk file is written to a temporary name and renamed when complete, so a killed job leaves
-only complete chunks, and a re-run skips them (their document range is known from the chunk size).
+only complete chunks, and a re-run skips them after checking they hold exactly the expected
+documents (their range is known from the chunk size), re-encoding any that do not.
 """
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ def export_corpus(encoder, corpus: str | os.PathLike, output_dir: str | os.PathL
     output_dir.mkdir(parents=True, exist_ok=True)
     write_metadata(output_dir, {"format": FORMAT, "quantization_factor": factor, **(metadata or {})})
     start, stop = shard_range(count_lines(corpus), shard_id, shard_num)
+    _remove_stale_temporaries(output_dir, shard_id)
     window = max(encoder.batch_size * 32, 1)
     docs_iter = read_corpus(corpus, start, stop)
     written = skipped = files = postings = 0
@@ -104,7 +106,7 @@ def export_corpus(encoder, corpus: str | os.PathLike, output_dir: str | os.PathL
             if not docs:
                 break
             path = chunk_path(output_dir, shard_id, chunk)
-            if path.exists() and count_lines(path) == len(docs):
+            if _chunk_done(path, docs):
                 skipped += len(docs)  # finished by an earlier, interrupted run
             else:
                 vectors = _encode_chunk(encoder, docs, factor, window)
@@ -114,7 +116,29 @@ def export_corpus(encoder, corpus: str | os.PathLike, output_dir: str | os.PathL
                 postings += sum(len(v) for v in vectors)
             files += 1
             bar.update(len(docs))
+    # Files beyond the last chunk come from an earlier run with other chunking: they would duplicate documents.
+    for stale in output_dir.glob(f"part-{shard_id:03d}-*.jsonl"):
+        if int(stale.stem.rsplit("-", 1)[1]) >= files:
+            stale.unlink()
     return ExportStats(written, skipped, files, postings)
+
+
+def _chunk_done(path: Path, docs: Sequence[Doc]) -> bool:
+    """Whether ``path`` already holds exactly ``docs``' vectors, in order (verified by id)."""
+    if not path.exists():
+        return False
+    try:
+        with open(path, encoding="utf-8") as handle:
+            ids = [json.loads(line)["id"] for line in handle]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return False
+    return ids == [doc.doc_id for doc in docs]
+
+
+def _remove_stale_temporaries(output_dir: Path, shard_id: int) -> None:
+    # atomic_write's temporaries left by a killed run of this shard (other shards may be running)
+    for temporary in output_dir.glob(f".part-{shard_id:03d}-*.tmp"):
+        temporary.unlink(missing_ok=True)
 
 
 def iter_vectors(directory: str | os.PathLike) -> Iterable[tuple[str, dict[str, int]]]:

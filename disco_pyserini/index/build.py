@@ -1,14 +1,18 @@
 """Build a Lucene impact index from a JsonVectorCollection with Anserini's IndexCollection."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from array import array
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
+
+import numpy as np
 
 from disco_pyserini.encode.export import METADATA, read_metadata
 from disco_pyserini.errors import InputError
@@ -37,14 +41,8 @@ def collection_files(input_dir: Path) -> list[Path]:
     return files
 
 
-def validate_collection(files: list[Path]) -> int:
-    """Check every line is ``{"id", "vector": {term: int >= 0}}``; returns the document count.
-
-    Anserini would silently truncate float weights (0.7 -> dropped), so they are rejected here.
-    """
-    import gzip
-
-    count = 0
+def _records(files: list[Path]) -> Iterator[tuple[Path, int, dict]]:
+    """``(file, line number, record)`` for every line; malformed JSON is an error naming the line."""
     for path in files:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", encoding="utf-8") as handle:
@@ -55,12 +53,38 @@ def validate_collection(files: list[Path]) -> int:
                     raise InputError(f"malformed JSON ({error.msg}); re-export the collection", path, number) from None
                 if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("vector"), dict):
                     raise InputError('expected {"id": ..., "vector": {term: int}}', path, number)
-                try:
-                    check_integer_vector(record["vector"], f"document {record['id']!r}")
-                except InputError as error:
-                    raise InputError(error.problem, path, number) from None
-                count += 1
-    return count
+                yield path, number, record
+
+
+def validate_collection(files: list[Path]) -> int:
+    """Check every line is ``{"id", "vector": {term: int >= 0}}`` and ids are unique; returns the count.
+
+    Anserini would silently truncate float weights (0.7 -> dropped) and index duplicate ids as two
+    documents, so both are rejected here.
+    """
+    hashes = array("q")  # 8 bytes per document, whatever the id lengths
+    for path, number, record in _records(files):
+        try:
+            check_integer_vector(record["vector"], f"document {record['id']!r}")
+        except InputError as error:
+            raise InputError(error.problem, path, number) from None
+        hashes.append(hash(str(record["id"])))
+    values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
+    if (counts > 1).any():
+        _raise_duplicate(files, set(values[counts > 1].tolist()))
+    return len(hashes)
+
+
+def _raise_duplicate(files: list[Path], suspects: set[int]) -> None:
+    # Second pass over the few ids whose hashes collide: report a real duplicate with both places.
+    seen: dict[str, str] = {}
+    for path, number, record in _records(files):
+        doc_id = str(record["id"])
+        if hash(doc_id) in suspects:
+            if doc_id in seen:
+                raise InputError(f"duplicate document id {doc_id!r} (first at {seen[doc_id]}); ids must be unique",
+                                 path, number)
+            seen[doc_id] = f"{path.name}:{number}"
 
 
 def java_command(java_home: str, heap: str | None = None) -> list[str]:
