@@ -70,7 +70,7 @@ def sample_index(tmp_path_factory, lexical_splade) -> Path:
     encoder = SpladeEncoder(str(lexical_splade), device="cpu", batch_size=64)
     export_corpus(encoder, CORPUS, root / "vectors", factor=100, progress=False,
                   metadata={"encoder": str(lexical_splade)})
-    build_index(root / "vectors", root / "index", threads=2)
+    build_index(root / "vectors", root / "index", threads=2, store_raw=True)
     return root
 
 

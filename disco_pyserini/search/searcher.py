@@ -65,9 +65,10 @@ class ImpactSearcher:
         results = self._searcher.batch_search(jvectors, jqids, int(k), int(threads))
         return {qid: self._hits(results.get(qid)) for qid in qids}
 
-    def doc_contents(self, docid: str) -> str | None:
-        """Stored contents of a document, when the index kept them."""
-        return self._searcher.doc_contents(docid)
+    def doc_text(self, docid: str) -> str | None:
+        """A document's passage text, when the index stored raw documents (``--store-raw``)."""
+        raw = self._searcher.doc_raw(docid)
+        return None if raw is None else json.loads(raw).get("contents")
 
     def close(self) -> None:
         self._searcher.close()

@@ -1,0 +1,81 @@
+"""``python -m disco_pyserini.chat``: explore a conversational model turn by turn in the terminal.
+
+Type a turn; the DiSCo query built from the whole conversation so far retrieves the top passages,
+shown with the query's strongest terms (``+term`` marks expansion terms the user never typed).
+Commands: ``/reset`` starts a new conversation, ``/history`` shows it, ``/quit`` (or end of input) leaves.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import textwrap
+from typing import Sequence, TextIO
+
+from disco_pyserini import cli
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.chat", description=__doc__.splitlines()[0])
+    parser.add_argument("--index", required=True, help="Lucene impact index (built with --store-raw to show text)")
+    parser.add_argument("--encoder", required=True, help="DiSCo/SPLADE query encoder: hub name or local path")
+    parser.add_argument("--hits", type=int, default=3, help="passages shown per turn")
+    parser.add_argument("--terms", type=int, default=12, help="query terms shown per turn")
+    parser.add_argument("--device", default=None, help="encoder device")
+    return parser.parse_args(argv)
+
+
+def top_terms(vector: dict[str, int], typed: str, count: int) -> str:
+    """The ``count`` heaviest query terms; ``+`` marks terms absent from everything the user typed."""
+    lowered = typed.lower()
+    shown = sorted(vector.items(), key=lambda item: (-item[1], item[0]))[:count]
+    return " ".join(f"{'' if term.lstrip('#') in lowered else '+'}{term}:{weight}" for term, weight in shown)
+
+
+def converse(searcher, encoder, lines: TextIO, out: TextIO, hits: int = 3, terms: int = 12) -> int:
+    """Run the read-search-print loop over ``lines``; returns the number of turns searched."""
+    width = min(shutil.get_terminal_size((100, 20)).columns, 120)
+    history: list[str] = []
+    searched = 0
+    for line in lines:
+        text = line.strip()
+        if not text:
+            continue
+        if text == "/quit":
+            break
+        if text == "/reset":
+            history.clear()
+            print("(new conversation)", file=out)
+            continue
+        if text == "/history":
+            print("\n".join(f"  {i}. {u}" for i, u in enumerate(history, 1)) or "  (empty)", file=out)
+            continue
+        history.append(text)
+        vector = encoder.encode(list(history))
+        print(f"[turn {len(history)}] query: {top_terms(vector, ' '.join(history), terms)}", file=out)
+        for rank, hit in enumerate(searcher.search(vector, hits), 1):
+            passage = searcher.doc_text(hit.docid) or "(text not stored: index with --store-raw)"
+            print(textwrap.fill(f"{rank}. {hit.docid} ({hit.score:.0f}) {passage}", width=width,
+                                subsequent_indent="   ", max_lines=3, placeholder=" ..."), file=out)
+        searched += 1
+        out.flush()
+    return searched
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from disco_pyserini.encode.query import DiscoQueryEncoder
+    from disco_pyserini.search.pipeline import index_factor
+    from disco_pyserini.search.searcher import ImpactSearcher
+
+    searcher = ImpactSearcher(args.index)
+    encoder = DiscoQueryEncoder(args.encoder, device=args.device,
+                                quantization_factor=index_factor(searcher.metadata, None, args.index))
+    if sys.stdin.isatty():
+        print("Type a turn (/reset, /history, /quit).", file=sys.stderr)
+    converse(searcher, encoder, sys.stdin, sys.stdout, args.hits, args.terms)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli.run(main))
