@@ -156,3 +156,31 @@ def test_index_rejects_duplicate_ids_across_files(tmp_path):
                                          r"\(first at part-000-00000.jsonl:2\)"):
         build_index(vectors, tmp_path / "idx")
     assert not (tmp_path / "idx").exists()
+
+
+def test_bm25_baseline_matches_pyserini_lucene_searcher(tmp_path):
+    from disco_pyserini.index import build_bm25_index
+    from disco_pyserini.jvm import import_pyserini
+    from disco_pyserini.sample import CONVERSATIONS, CORPUS
+    from disco_pyserini.search import Bm25Searcher
+    from disco_pyserini.topics import formulate, load_topics
+
+    stats = build_bm25_index(CORPUS, tmp_path / "bm25", threads=2)
+    assert stats.documents == sum(1 for _ in CORPUS.open())
+    run = tmp_path / "run.txt"
+    result = run_cli("disco_pyserini.search", "--bm25", "--index", str(tmp_path / "bm25"), "--topics",
+                     str(CONVERSATIONS), "--policy", "concat", "--output", str(run), "--hits", "10")
+    assert result.returncode == 0, result.stderr
+    ours = {}
+    for line in run.read_text().splitlines():
+        qid, _, docid, _, score, tag = line.split()
+        ours.setdefault(qid, []).append((docid, round(float(score), 4)))
+        assert tag == "bm25-concat"
+    reference = import_pyserini("pyserini.search.lucene").LuceneSearcher(str(tmp_path / "bm25"))
+    reference.set_bm25(0.9, 0.4)
+    turns = list(load_topics(CONVERSATIONS))
+    for turn in turns[:10]:
+        text = formulate(turn, "concat").replace("[SEP]", " ")
+        assert ours[turn.query_id] == [(h.docid, round(h.score, 4)) for h in reference.search(text, k=10)]
+    searcher = Bm25Searcher(tmp_path / "bm25")
+    assert searcher.doc_text(ours[turns[0].query_id][0][0])  # raw passages are stored for display

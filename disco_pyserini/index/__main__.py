@@ -13,7 +13,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m disco_pyserini.index",
         description="Index an Anserini JsonVectorCollection (from 'disco_pyserini.encode docs') as a Lucene impact "
                     "index (pretokenized, integer impacts).")
-    parser.add_argument("--input", required=True, help="directory of encoded *.jsonl files")
+    parser.add_argument("--input", required=True,
+                        help="directory of encoded *.jsonl files (with --bm25: a TSV/JSONL corpus file)")
+    parser.add_argument("--bm25", action="store_true",
+                        help="build a BM25 index of the passage text instead (for baseline runs)")
     parser.add_argument("--index", required=True, help="output index directory")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="indexing threads (default: all cores)")
     parser.add_argument("--store-raw", action="store_true", help="store each document's raw JSON (for display)")
@@ -27,8 +30,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from disco_pyserini.index.build import build_index
+    from disco_pyserini.index import build_bm25_index, build_index
 
+    if args.bm25:
+        stats = build_bm25_index(args.input, args.index, threads=args.threads, overwrite=args.overwrite,
+                                 verbose=args.verbose)
+        print(f"indexed {stats.documents} documents into {stats.index} (BM25) in {stats.seconds:.1f}s")
+        return 0
     stats = build_index(args.input, args.index, threads=args.threads, store_raw=args.store_raw,
                         optimize=args.optimize, overwrite=args.overwrite, validate=args.validate,
                         verbose=args.verbose)

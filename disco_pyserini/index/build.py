@@ -95,32 +95,20 @@ def java_command(java_home: str, heap: str | None = None) -> list[str]:
     return command + ["-cp", anserini_jar()]
 
 
-def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, threads: int = 1,
-                store_raw: bool = False, optimize: bool = False, overwrite: bool = False,
-                validate: bool = True, verbose: bool = False) -> IndexStats:
-    """Index ``input_dir`` into ``index_dir`` (built under a temporary name, renamed when complete).
-
-    The export's ``encoding.json`` is copied into the index so searches can check that queries use
-    the same quantisation factor.
-    """
+def run_index_collection(input_dir: Path, index_dir: Path, collection_args: list[str], *, threads: int,
+                         expected: int | None, overwrite: bool, verbose: bool,
+                         metadata_dir: Path | None = None) -> IndexStats:
+    """Run Anserini's IndexCollection into a temporary directory and rename it to ``index_dir`` on success."""
     import time
 
-    input_dir, index_dir = Path(input_dir), Path(index_dir)
-    files = collection_files(input_dir)
     if index_dir.exists() and not overwrite:
         raise InputError("index already exists; remove it or pass --overwrite", index_dir)
-    expected = validate_collection(files) if validate else None
     java_home = find_java_home()
     tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     command = java_command(java_home, os.environ.get("DISCO_JVM_HEAP")) + [
-        "io.anserini.index.IndexCollection", "-collection", "JsonVectorCollection", "-input", str(input_dir),
-        "-index", str(tmp), "-generator", "DefaultLuceneDocumentGenerator", "-threads", str(threads),
-        "-impact", "-pretokenized"]
-    if store_raw:
-        command.append("-storeRaw")
-    if optimize:
-        command.append("-optimize")
+        "io.anserini.index.IndexCollection", "-input", str(input_dir), "-index", str(tmp),
+        "-generator", "DefaultLuceneDocumentGenerator", "-threads", str(threads), *collection_args]
     started = time.perf_counter()
     try:
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -134,15 +122,34 @@ def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, t
         if expected is not None and indexed is not None and indexed != expected:
             raise InputError(f"Anserini indexed {indexed} of {expected} documents; see its log (run with --verbose)",
                              input_dir)
-        metadata = read_metadata(input_dir)
-        if metadata is not None:
-            shutil.copyfile(input_dir / METADATA, tmp / METADATA)
+        if metadata_dir is not None and (metadata_dir / METADATA).exists():
+            shutil.copyfile(metadata_dir / METADATA, tmp / METADATA)
         if index_dir.exists():
             shutil.rmtree(index_dir)
         os.replace(tmp, index_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return IndexStats(index_dir, indexed if indexed is not None else (expected or 0), time.perf_counter() - started)
+
+
+def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, threads: int = 1,
+                store_raw: bool = False, optimize: bool = False, overwrite: bool = False,
+                validate: bool = True, verbose: bool = False) -> IndexStats:
+    """Index an impact collection ``input_dir`` into ``index_dir`` (built under a temporary name, renamed
+    when complete).
+
+    The export's ``encoding.json`` is copied into the index so searches can check that queries use
+    the same quantisation factor.
+    """
+    input_dir, index_dir = Path(input_dir), Path(index_dir)
+    files = collection_files(input_dir)
+    if index_dir.exists() and not overwrite:
+        raise InputError("index already exists; remove it or pass --overwrite", index_dir)
+    expected = validate_collection(files) if validate else None
+    args = ["-collection", "JsonVectorCollection", "-impact", "-pretokenized"]
+    args += ["-storeRaw"] * store_raw + ["-optimize"] * optimize
+    return run_index_collection(input_dir, index_dir, args, threads=threads, expected=expected,
+                                overwrite=overwrite, verbose=verbose, metadata_dir=input_dir)
 
 
 def _indexed_count(log: str) -> int | None:

@@ -1,4 +1,4 @@
-"""Impact search with conversational query encoders."""
-from disco_pyserini.search.searcher import Hit, ImpactSearcher
+"""Conversational search over Anserini indexes (impact and BM25)."""
+from disco_pyserini.search.searcher import Bm25Searcher, Hit, ImpactSearcher
 
-__all__ = ["Hit", "ImpactSearcher"]
+__all__ = ["Bm25Searcher", "Hit", "ImpactSearcher"]

@@ -6,6 +6,7 @@ import sys
 from typing import Sequence
 
 from disco_pyserini import cli
+from disco_pyserini.errors import InputError
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -16,7 +17,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--index", required=True, help="Lucene impact index (from disco_pyserini.index)")
     parser.add_argument("--topics", required=True, help="topics: CAsT JSON, our conversation JSONL, ...")
     parser.add_argument("--topics-format", default=None, help="topic format (default: detected from the file)")
-    parser.add_argument("--encoder", required=True, help="query encoder: hub name or local path")
+    parser.add_argument("--encoder", default=None, help="query encoder: hub name or local path (impact search)")
+    parser.add_argument("--bm25", action="store_true",
+                        help="BM25 baseline: search the formulated text over an index built with --bm25")
+    parser.add_argument("--k1", type=float, default=0.9, help="BM25 k1 (default 0.9)")
+    parser.add_argument("--b", type=float, default=0.4, help="BM25 b (default 0.4)")
     parser.add_argument("--tokenizer", default=None, help="tokenizer name or path (default: the encoder's)")
     parser.add_argument("--policy", default="disco",
                         help="query formulation: disco (default), raw, concat, utterances, last-k, manual, ...")
@@ -30,7 +35,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-length", type=int, default=256, help="query token limit (DiSCo: 256)")
     parser.add_argument("--quantization-factor", type=float, default=None,
                         help="query impact = round(weight * factor); default: the index's (encoding.json) or 100")
-    parser.add_argument("--run-tag", default=None, help="run tag (default: disco, or disco-<policy>)")
+    parser.add_argument("--run-tag", default=None, help="run tag (default: disco or bm25, with -<policy> unless disco)")
     return parser.parse_args(argv)
 
 
@@ -40,13 +45,16 @@ def _policy_options(args: argparse.Namespace) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.bm25 and not args.encoder:
+        raise InputError("--encoder is required (or --bm25 for a BM25 baseline)")
     from disco_pyserini.search.pipeline import search_topics
 
     stats = search_topics(args.index, args.topics, args.encoder, args.output, topics_format=args.topics_format,
                           tokenizer=args.tokenizer, policy=args.policy, policy_options=_policy_options(args),
                           hits=args.hits, batch_size=args.batch_size, threads=args.threads, device=args.device,
                           dtype=args.dtype, max_length=args.max_length,
-                          quantization_factor=args.quantization_factor, run_tag=args.run_tag)
+                          quantization_factor=args.quantization_factor, bm25=args.bm25, k1=args.k1, b=args.b,
+                          run_tag=args.run_tag)
     print(f"searched {stats.queries} turns ({stats.encode_seconds:.1f}s encoding, {stats.search_seconds:.1f}s "
           f"searching); run written to {args.output}", file=sys.stderr)
     return 0

@@ -27,39 +27,62 @@ def index_factor(metadata: dict | None, requested: float | None, index_dir: str 
     return float(requested)
 
 
-def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: str, output: str | os.PathLike, *,
-                  topics_format: str | None = None, tokenizer: str | None = None, policy: str = "disco",
-                  policy_options: dict | None = None, hits: int = 1000, batch_size: int = 32, threads: int = 1,
-                  device: str | None = None, dtype: str = "auto", max_length: int = 256,
-                  quantization_factor: float | None = None, run_tag: str | None = None, progress: bool = True) -> SearchStats:
-    """Search every turn of ``topics`` and write the run; batches encoding and Java-side search."""
+def bm25_text(text: str) -> str:
+    """A formulated query as BM25 bag-of-words text (``[SEP]`` would become the token "sep")."""
+    return " ".join(text.replace("[SEP]", " ").split())
+
+
+def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: str | None,
+                  output: str | os.PathLike, *, topics_format: str | None = None, tokenizer: str | None = None,
+                  policy: str = "disco", policy_options: dict | None = None, hits: int = 1000, batch_size: int = 32,
+                  threads: int = 1, device: str | None = None, dtype: str = "auto", max_length: int = 256,
+                  quantization_factor: float | None = None, bm25: bool = False, k1: float = 0.9, b: float = 0.4,
+                  run_tag: str | None = None, progress: bool = True) -> SearchStats:
+    """Search every turn of ``topics`` and write the run; batches encoding and Java-side search.
+
+    With ``bm25`` the formulated text is searched with BM25 over a passage-text index (baseline rows);
+    otherwise ``encoder`` turns each formulated turn into integer impacts for an impact index.
+    """
     from tqdm import tqdm
 
-    from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.search.run_file import write_run
-    from disco_pyserini.search.searcher import ImpactSearcher
-    from disco_pyserini.topics import load_topics
+    from disco_pyserini.search.searcher import Bm25Searcher, ImpactSearcher
+    from disco_pyserini.topics import formulate, load_topics
 
     turns = list(load_topics(topics, topics_format))  # parse fully first: bad topics fail before model loading
     if not turns:
         raise InputError("no turns found", topics)
-    searcher = ImpactSearcher(index)
-    factor = index_factor(searcher.metadata, quantization_factor, index)
-    query_encoder = DiscoQueryEncoder(encoder, tokenizer, device=device, max_length=max_length,
-                                      quantization_factor=factor, policy=policy, dtype=dtype, batch_size=batch_size,
-                                      policy_options=policy_options)
+    if bm25:
+        searcher = Bm25Searcher(index, k1, b)
+        options = policy_options or {}
+
+        def queries(batch):
+            return [bm25_text(formulate(turn, policy, **options)) for turn in batch]
+    else:
+        from disco_pyserini.encode.query import DiscoQueryEncoder
+
+        if encoder is None:
+            raise InputError("an impact search needs --encoder (or pass --bm25 with a BM25 index)")
+        searcher = ImpactSearcher(index)
+        query_encoder = DiscoQueryEncoder(encoder, tokenizer, device=device, max_length=max_length,
+                                          quantization_factor=index_factor(searcher.metadata, quantization_factor,
+                                                                           index),
+                                          policy=policy, dtype=dtype, batch_size=batch_size,
+                                          policy_options=policy_options)
+        queries = query_encoder.encode_batch
     results = []
     encode_seconds = search_seconds = 0.0
     with tqdm(total=len(turns), desc="search", unit="turn", disable=not progress) as bar:
         for start in range(0, len(turns), batch_size):
             batch = turns[start:start + batch_size]
             tick = time.perf_counter()
-            vectors = query_encoder.encode_batch(batch)
+            batch_queries = queries(batch)
             tock = time.perf_counter()
-            found = searcher.batch_search(vectors, [t.query_id for t in batch], hits, threads)
+            found = searcher.batch_search(batch_queries, [t.query_id for t in batch], hits, threads)
             search_seconds += time.perf_counter() - tock
             encode_seconds += tock - tick
             results.extend((t.query_id, found[t.query_id]) for t in batch)
             bar.update(len(batch))
-    write_run(results, output, run_tag or ("disco" if policy == "disco" else f"disco-{policy}"))
+    method = "bm25" if bm25 else "disco"
+    write_run(results, output, run_tag or (method if policy == "disco" else f"{method}-{policy}"))
     return SearchStats(len(turns), encode_seconds, search_seconds)

@@ -1,6 +1,6 @@
-"""Impact search over an Anserini index with ready ``{term: int}`` query vectors.
+"""Anserini searchers: impact search with ready ``{term: int}`` vectors, and BM25 for baselines.
 
-This is the lean path under Pyserini's ``LuceneImpactSearcher``: the same Anserini
+``ImpactSearcher`` is the lean path under Pyserini's ``LuceneImpactSearcher``: the same Anserini
 ``SimpleImpactSearcher``, without importing ``pyserini.search`` (seconds of torch/sklearn imports)
 or scanning the whole vocabulary for idf at start-up. Hits are identical for the same query map.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Mapping, NamedTuple, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from disco_pyserini.encode.export import read_metadata
 from disco_pyserini.errors import InputError
@@ -23,8 +23,10 @@ class Hit(NamedTuple):
     score: float
 
 
-class ImpactSearcher:
-    """Search a Lucene impact index with integer query impacts."""
+class _AnseriniSearcher:
+    """Shared plumbing: open the index, convert queries, run (batch) searches, fetch raw documents."""
+
+    java_class = ""
 
     def __init__(self, index_dir: str | os.PathLike):
         index_dir = Path(index_dir)
@@ -33,36 +35,32 @@ class ImpactSearcher:
                              "'python -m disco_pyserini.index'", index_dir)
         self.index_dir = index_dir
         self.metadata = read_metadata(index_dir)
-        self._searcher = autoclass("io.anserini.search.SimpleImpactSearcher")(str(index_dir))
+        self._searcher = autoclass(self.java_class)(str(index_dir))
         self._list = autoclass("java.util.ArrayList")
-        # One JSON string per query parsed by Jackson (bundled with Anserini) costs one JNI call,
-        # ~4x cheaper than a pyjnius HashMap.put per term; small JSON ints become Integers.
-        self._json = autoclass("com.fasterxml.jackson.databind.ObjectMapper")()
-        self._map_class = autoclass("java.util.HashMap")
+
+    def _query(self, query: Any) -> Any:
+        raise NotImplementedError
 
     @property
     def num_docs(self) -> int:
         return int(self._searcher.get_total_num_docs())
 
-    def _jmap(self, vector: Mapping[str, int]):
-        return self._json.readValue(json.dumps({t: int(w) for t, w in vector.items()}), self._map_class)
-
     @staticmethod
     def _hits(scored) -> list[Hit]:
         return [Hit(doc.docid, float(doc.score)) for doc in scored]
 
-    def search(self, vector: Mapping[str, int], k: int = 1000) -> list[Hit]:
-        """Top ``k`` documents by ``sum(q[t] * d[t])``."""
-        return self._hits(self._searcher.search(self._jmap(vector), int(k)))
+    def search(self, query: Any, k: int = 1000) -> list[Hit]:
+        """Top ``k`` documents for one query."""
+        return self._hits(self._searcher.search(self._query(query), int(k)))
 
-    def batch_search(self, vectors: Sequence[Mapping[str, int]], qids: Sequence[str], k: int = 1000,
+    def batch_search(self, queries: Sequence[Any], qids: Sequence[str], k: int = 1000,
                      threads: int = 1) -> dict[str, list[Hit]]:
         """Search many queries on ``threads`` Java threads; ``{qid: hits}``."""
-        jvectors, jqids = self._list(), self._list()
-        for vector, qid in zip(vectors, qids, strict=True):
-            jvectors.add(self._jmap(vector))
+        jqueries, jqids = self._list(), self._list()
+        for query, qid in zip(queries, qids, strict=True):
+            jqueries.add(self._query(query))
             jqids.add(qid)
-        results = self._searcher.batch_search(jvectors, jqids, int(k), int(threads))
+        results = self._searcher.batch_search(jqueries, jqids, int(k), int(threads))
         return {qid: self._hits(results.get(qid)) for qid in qids}
 
     def doc_text(self, docid: str) -> str | None:
@@ -72,3 +70,32 @@ class ImpactSearcher:
 
     def close(self) -> None:
         self._searcher.close()
+
+
+class ImpactSearcher(_AnseriniSearcher):
+    """Search a Lucene impact index with integer query impacts: score = ``sum(q[t] * d[t])``."""
+
+    java_class = "io.anserini.search.SimpleImpactSearcher"
+
+    def __init__(self, index_dir: str | os.PathLike):
+        super().__init__(index_dir)
+        # One JSON string per query parsed by Jackson (bundled with Anserini) costs one JNI call,
+        # ~4x cheaper than a pyjnius HashMap.put per term; small JSON ints become Integers.
+        self._json = autoclass("com.fasterxml.jackson.databind.ObjectMapper")()
+        self._map_class = autoclass("java.util.HashMap")
+
+    def _query(self, vector: Mapping[str, int]):
+        return self._json.readValue(json.dumps({t: int(w) for t, w in vector.items()}), self._map_class)
+
+
+class Bm25Searcher(_AnseriniSearcher):
+    """BM25 over a passage-text index (``python -m disco_pyserini.index --bm25``), for baseline runs."""
+
+    java_class = "io.anserini.search.SimpleSearcher"
+
+    def __init__(self, index_dir: str | os.PathLike, k1: float = 0.9, b: float = 0.4):
+        super().__init__(index_dir)
+        self._searcher.set_bm25(float(k1), float(b))
+
+    def _query(self, text: str) -> str:
+        return text
