@@ -1,6 +1,7 @@
 """Shared plumbing for the ``python -m disco_pyserini.*`` command lines."""
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Callable, Sequence
 
@@ -20,3 +21,11 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
     except KeyboardInterrupt:
         print("interrupted: no partial output was kept", file=sys.stderr)
         return 130
+
+
+def rewrite_source(value: str) -> tuple[str, str]:
+    """Parse ``NAME=FILE`` (the ``--rewrites`` option of search and encode)."""
+    name, sep, path = value.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=FILE, got {value!r}")
+    return name, path

@@ -184,3 +184,24 @@ def test_bm25_baseline_matches_pyserini_lucene_searcher(tmp_path):
         assert ours[turn.query_id] == [(h.docid, round(h.score, 4)) for h in reference.search(text, k=10)]
     searcher = Bm25Searcher(tmp_path / "bm25")
     assert searcher.doc_text(ours[turns[0].query_id][0][0])  # raw passages are stored for display
+
+
+def test_llm_rewrite_files_are_searched_as_a_named_source(tmp_path):
+    from disco_pyserini.index import build_bm25_index
+    from disco_pyserini.sample import CONVERSATIONS, CORPUS
+    from disco_pyserini.topics import load_topics
+
+    build_bm25_index(CORPUS, tmp_path / "bm25", threads=2)
+    rewrites = tmp_path / "llm.tsv"
+    rewrites.write_text("".join(f"{t.query_id}\t{t.manual_rewrite}\n" for t in load_topics(CONVERSATIONS)))
+    common = ["disco_pyserini.search", "--bm25", "--index", str(tmp_path / "bm25"), "--topics", str(CONVERSATIONS)]
+    manual = run_cli(*common, "--policy", "manual", "--output", str(tmp_path / "manual.txt"))
+    llm = run_cli(*common, "--rewrites", f"llm={rewrites}", "--policy", "rewrite:llm",
+                  "--output", str(tmp_path / "llm.txt"))
+    assert manual.returncode == 0 and llm.returncode == 0, llm.stderr
+    def untagged(path: Path) -> list[str]:
+        return [line.rsplit(" ", 1)[0] for line in path.read_text().splitlines()]
+
+    assert untagged(tmp_path / "llm.txt") == untagged(tmp_path / "manual.txt")
+    missing = run_cli(*common, "--policy", "rewrite:llm", "--output", str(tmp_path / "none.txt"))
+    assert missing.returncode == 2 and "no rewrite from source 'llm'" in missing.stderr

@@ -41,6 +41,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     queries.add_argument("--topics", required=True, help="topics file (CAsT JSON, our JSONL, ...)")
     queries.add_argument("--topics-format", default=None, help="topic format (default: detected)")
     queries.add_argument("--policy", default="disco", help="query formulation (default: disco)")
+    queries.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=cli.rewrite_source,
+                         help="attach an LLM rewrite file as source NAME (for --policy rewrite:NAME); repeatable")
     queries.add_argument("--output", required=True, help="pre-encoded queries JSONL")
     queries.add_argument("--topics-output", default=None,
                          help="also write the matching qid<TAB>text topics file for Pyserini's --topics")
@@ -68,12 +70,12 @@ def encode_queries(args: argparse.Namespace) -> int:
 
     from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.encode.queries import write_encoded_queries
-    from disco_pyserini.topics import load_topics
+    from disco_pyserini.search.pipeline import load_turns
 
     encoder = DiscoQueryEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
                                 quantization_factor=args.quantization_factor, policy=args.policy,
                                 dtype=args.dtype, batch_size=args.batch_size)
-    turns = list(load_topics(args.topics, args.topics_format))
+    turns = load_turns(args.topics, args.topics_format, dict(args.rewrites))
     texts = [encoder.query_text(turn) for turn in turns]
     vectors = []
     for start in tqdm(range(0, len(texts), args.batch_size), desc="encode queries", unit="batch"):

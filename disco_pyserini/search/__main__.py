@@ -25,6 +25,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tokenizer", default=None, help="tokenizer name or path (default: the encoder's)")
     parser.add_argument("--policy", default="disco",
                         help="query formulation: disco (default), raw, concat, utterances, last-k, manual, ...")
+    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=cli.rewrite_source,
+                        help="attach an LLM rewrite file (TSV qid<TAB>text or JSONL) as source NAME, for "
+                             "--policy rewrite:NAME; repeatable")
     parser.add_argument("--last-k", type=int, default=3, help="history exchanges kept by --policy last-k")
     parser.add_argument("--output", required=True, help="TREC run file to write")
     parser.add_argument("--hits", type=int, default=1000, help="documents per query (default 1000)")
@@ -54,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                           hits=args.hits, batch_size=args.batch_size, threads=args.threads, device=args.device,
                           dtype=args.dtype, max_length=args.max_length,
                           quantization_factor=args.quantization_factor, bm25=args.bm25, k1=args.k1, b=args.b,
-                          run_tag=args.run_tag)
+                          rewrites=dict(args.rewrites), run_tag=args.run_tag)
     print(f"searched {stats.queries} turns ({stats.encode_seconds:.1f}s encoding, {stats.search_seconds:.1f}s "
           f"searching); run written to {args.output}", file=sys.stderr)
     return 0

@@ -27,6 +27,20 @@ def index_factor(metadata: dict | None, requested: float | None, index_dir: str 
     return float(requested)
 
 
+def load_turns(topics: str | os.PathLike, topics_format: str | None = None,
+               rewrites: dict[str, str | os.PathLike] | None = None) -> list:
+    """All turns of a topics file, with named LLM rewrite files attached (``{name: path}``)."""
+    from disco_pyserini.topics import attach_rewrites, load_topics
+
+    turns = load_topics(topics, topics_format)
+    for name, path in (rewrites or {}).items():
+        turns = attach_rewrites(turns, path, name)
+    turns = list(turns)
+    if not turns:
+        raise InputError("no turns found", topics)
+    return turns
+
+
 def bm25_text(text: str) -> str:
     """A formulated query as BM25 bag-of-words text (``[SEP]`` would become the token "sep")."""
     return " ".join(text.replace("[SEP]", " ").split())
@@ -37,7 +51,7 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
                   policy: str = "disco", policy_options: dict | None = None, hits: int = 1000, batch_size: int = 32,
                   threads: int = 1, device: str | None = None, dtype: str = "auto", max_length: int = 256,
                   quantization_factor: float | None = None, bm25: bool = False, k1: float = 0.9, b: float = 0.4,
-                  run_tag: str | None = None, progress: bool = True) -> SearchStats:
+                  rewrites: dict[str, str | os.PathLike] | None = None, run_tag: str | None = None, progress: bool = True) -> SearchStats:
     """Search every turn of ``topics`` and write the run; batches encoding and Java-side search.
 
     With ``bm25`` the formulated text is searched with BM25 over a passage-text index (baseline rows);
@@ -47,11 +61,9 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
 
     from disco_pyserini.search.run_file import write_run
     from disco_pyserini.search.searcher import Bm25Searcher, ImpactSearcher
-    from disco_pyserini.topics import formulate, load_topics
+    from disco_pyserini.topics import formulate
 
-    turns = list(load_topics(topics, topics_format))  # parse fully first: bad topics fail before model loading
-    if not turns:
-        raise InputError("no turns found", topics)
+    turns = load_turns(topics, topics_format, rewrites)  # parsed fully first: bad topics fail before model loading
     if bm25:
         searcher = Bm25Searcher(index, k1, b)
         options = policy_options or {}
