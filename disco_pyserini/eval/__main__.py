@@ -1,0 +1,63 @@
+"""``python -m disco_pyserini.eval``: evaluate TREC runs against qrels, trec_eval-exact."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from disco_pyserini import cli
+from disco_pyserini.atomic import atomic_write
+
+DEFAULT_METRICS = ["MRR@10", "nDCG@3", "R@100", "R@1000"]  # mirrors metrics.DEFAULT_METRICS; --help stays light
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m disco_pyserini.eval",
+        description="Evaluate runs with ir_measures (trec_eval -c conventions: judged queries missing from a run "
+                    "score 0). Prints one table, runs as rows.")
+    parser.add_argument("--run", nargs="+", required=True, help="TREC run file(s); names in the table are file stems")
+    parser.add_argument("--qrels", required=True,
+                        help="qrels file or dataset name (cast2019, cast2020, cast2022, ikat2023, ikat2024, "
+                             "topiocqa, qrecc, sample)")
+    parser.add_argument("--dataset", default=None, help="apply this dataset's convention to a qrels file")
+    parser.add_argument("--metrics", nargs="+", default=DEFAULT_METRICS, help="ir_measures names (default: %(default)s)")
+    parser.add_argument("--rel", type=int, default=None,
+                        help="relevance threshold for binary measures (default: the dataset's, else 1)")
+    parser.add_argument("--baseline", default=None, help="run name to test the others against (default: the first)")
+    parser.add_argument("--format", choices=["markdown", "latex", "csv"], default="markdown")
+    parser.add_argument("--digits", type=int, default=3)
+    parser.add_argument("--per-query", action="store_true", help="print per-query scores (CSV) instead of the table")
+    parser.add_argument("--output", default=None, help="also write the table here (format from .md/.tex/.csv)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from disco_pyserini.eval.metrics import evaluate
+    from disco_pyserini.eval.tables import format_table
+
+    names = [Path(run).stem for run in args.run]
+    if len(set(names)) != len(names):
+        names = [str(run) for run in args.run]  # same stems in different folders: use the paths
+    result = evaluate(dict(zip(names, args.run)), args.qrels, args.metrics, rel=args.rel, dataset=args.dataset)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.per_query:
+        print(result.per_query.to_csv(index=False), end="")
+        return 0
+    fmt = args.format
+    if args.output:
+        fmt = {".md": "markdown", ".tex": "latex", ".csv": "csv"}.get(Path(args.output).suffix, fmt)
+    baseline = Path(args.baseline).stem if args.baseline and args.baseline not in names else args.baseline
+    table = format_table(result, fmt, baseline=baseline, digits=args.digits)
+    print(table)
+    if args.output:
+        with atomic_write(args.output) as handle:
+            handle.write(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli.run(main))

@@ -1,0 +1,97 @@
+"""trec_eval-exact evaluation of one or more runs with ir_measures.
+
+Conventions (those of ``trec_eval -c``, which DiSCo's numbers follow): every query in the qrels
+counts, including one without a relevant document at the threshold (it scores 0); a judged query
+missing from a run scores 0; run queries without judgments are ignored (and reported). Binary
+measures (RR/MRR, R, P, AP, ...) use the dataset's relevance threshold; nDCG uses the graded
+judgments as gains.
+"""
+from __future__ import annotations
+
+import os
+from typing import Mapping, NamedTuple, Sequence
+
+import ir_measures
+import pandas as pd
+
+from disco_pyserini.errors import InputError
+from disco_pyserini.eval.qrels import Dataset, Qrels, dataset_named, read_qrels, resolve_qrels
+from disco_pyserini.eval.runs import Run, read_run
+
+DEFAULT_METRICS = ("MRR@10", "nDCG@3", "R@100", "R@1000")
+BINARY_MEASURES = {"RR", "R", "P", "AP", "Success", "Rprec", "Bpref", "SetP", "SetR", "SetF", "NumRelRet"}
+RunSource = str | os.PathLike | Run
+
+
+class EvalResult(NamedTuple):
+    """Per-query scores (long format: run, query_id, metric, value), the mean table (run x metric),
+    the convention in force (one line) and warnings about id mismatches."""
+
+    per_query: pd.DataFrame
+    summary: pd.DataFrame
+    convention: str
+    warnings: tuple[str, ...]
+
+
+def parse_metrics(names: Sequence[str], rel: int) -> dict[str, ir_measures.Measure]:
+    """``{label: measure}``; binary measures get ``rel`` unless the name sets it (``RR(rel=1)@10``)."""
+    measures = {}
+    for name in names:
+        try:
+            measure = ir_measures.parse_measure(name)
+        except (ValueError, NameError, SyntaxError, TypeError):
+            raise InputError(f"unknown metric {name!r}; use ir_measures names such as MRR@10, nDCG@3, R@100, AP")
+        if measure.NAME in BINARY_MEASURES and "rel" not in measure.params:
+            measure = measure(rel=rel)
+        measures[name] = measure
+    return measures
+
+
+def _load_run(source: RunSource) -> Run:
+    return source if isinstance(source, Mapping) else read_run(source)
+
+
+def _named_runs(runs: RunSource | Mapping[str, RunSource]) -> dict[str, Run]:
+    if isinstance(runs, (str, os.PathLike)):
+        return {os.path.splitext(os.path.basename(runs))[0]: read_run(runs)}
+    return {name: _load_run(source) for name, source in runs.items()}
+
+
+def evaluate(runs: RunSource | Mapping[str, RunSource], qrels: str | os.PathLike | Qrels,
+             metrics: Sequence[str] | None = None, rel: int | None = None,
+             dataset: str | None = None) -> EvalResult:
+    """Evaluate runs (a path, or ``{name: path | {qid: {doc: score}}}``) against qrels (a path, a dataset name
+    such as ``cast2020``, or a dict). ``rel`` overrides the dataset's binary relevance threshold."""
+    known: Dataset | None = None
+    if isinstance(qrels, Mapping):
+        judged = qrels
+    else:
+        path, known = resolve_qrels(qrels)
+        judged = read_qrels(path)
+    if dataset is not None:
+        known = dataset_named(dataset)
+    threshold = rel if rel is not None else (known.rel if known else 1)
+    measures = parse_metrics(metrics or DEFAULT_METRICS, threshold)
+    qrel_rows = [ir_measures.Qrel(q, d, r) for q, docs in judged.items() for d, r in docs.items()]
+    rows, warnings = [], []
+    for name, run in _named_runs(runs).items():
+        unjudged = sorted(set(run) - set(judged))
+        missing = sorted(set(judged) - set(run))
+        if unjudged:
+            warnings.append(f"{name}: {len(unjudged)} of {len(run)} run queries have no judgments and are ignored")
+        if missing:
+            warnings.append(f"{name}: {len(missing)} of {len(judged)} judged queries are missing and score 0")
+        scored = [ir_measures.ScoredDoc(q, d, s) for q, docs in run.items() if q in judged for d, s in docs.items()]
+        values = {(m.query_id, m.measure): m.value
+                  for m in ir_measures.iter_calc(list(measures.values()), qrel_rows, scored)}
+        for qid in judged:
+            for label, measure in measures.items():
+                rows.append((name, qid, label, float(values.get((qid, measure), 0.0))))
+    per_query = pd.DataFrame(rows, columns=["run", "query_id", "metric", "value"])
+    summary = per_query.pivot_table(index="run", columns="metric", values="value", aggfunc="mean", sort=False)
+    summary = summary[list(measures)]
+    summary.columns.name = None
+    label = known.name if known else "custom qrels"
+    convention = (f"{label}: {len(judged)} judged queries (missing ones score 0); binary measures at relevance >= "
+                  f"{threshold}{' (override)' if rel is not None else ''}; nDCG on graded judgments")
+    return EvalResult(per_query, summary, convention, tuple(warnings))

@@ -1,0 +1,125 @@
+"""Evaluation: trec_eval (pytrec_eval) agreement, dataset conventions, significance and the CLI."""
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+import pytrec_eval
+
+from disco_pyserini.errors import InputError
+from disco_pyserini.eval.metrics import evaluate
+from disco_pyserini.eval.qrels import read_qrels
+from disco_pyserini.eval.significance import holm
+from disco_pyserini.eval.tables import format_table
+
+TREC_NAMES = {"MRR": "recip_rank", "nDCG@3": "ndcg_cut_3", "R@100": "recall_100", "R@1000": "recall_1000",
+              "AP": "map"}
+
+
+def trec_eval_means(qrels, run, rel: int) -> dict[str, float]:
+    """trec_eval -c: mean over every judged query, zero for those missing from the run.
+    Binary measures at ``rel``; nDCG from a separate evaluator without a threshold (graded gains)."""
+    binary = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank", "recall_100", "recall_1000", "map"},
+                                            relevance_level=rel).evaluate(run)
+    graded = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut_3"}).evaluate(run)
+    means = {}
+    for ours, theirs in TREC_NAMES.items():
+        source = graded if theirs == "ndcg_cut_3" else binary
+        means[ours] = sum(source.get(q, {}).get(theirs, 0.0) for q in qrels) / len(qrels)
+    return means
+
+
+def write(path, lines):
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def test_hand_made_run_with_missing_and_unjudged_queries(tmp_path):
+    qrels = {"q1": {"a": 2, "b": 0, "c": 1}, "q2": {"d": 0, "e": 1}, "q3": {"f": 3}, "q4": {"g": 2}}
+    run = {"q1": {"b": 3.0, "a": 2.0, "c": 1.0}, "q2": {"e": 2.0, "d": 1.0}, "q3": {"x": 1.0},
+           "q9": {"a": 9.0}}  # q4 judged but missing; q9 unjudged
+    result = evaluate({"r": run}, qrels, metrics=list(TREC_NAMES), rel=2)
+    expected = trec_eval_means(qrels, run, rel=2)
+    assert result.summary.loc["r"].to_dict() == pytest.approx(expected, abs=1e-9)
+    assert result.summary.loc["r", "MRR"] == pytest.approx((1 / 2 + 0 + 0 + 0) / 4)  # by hand
+    assert any("1 of 4 judged queries are missing" in w for w in result.warnings)
+    assert any("1 of 4 run queries have no judgments" in w for w in result.warnings)
+    per_query = result.per_query.set_index(["query_id", "metric"])["value"]
+    assert per_query[("q4", "MRR")] == 0.0 and "q9" not in result.per_query["query_id"].values
+
+
+@pytest.mark.parametrize("year, rel", [(2019, 1), (2019, 2), (2020, 1), (2020, 2)])
+def test_real_cast_qrels_match_trec_eval(cast_dir, year, rel):
+    qrels = read_qrels(cast_dir / str(year) / "qrels.txt")
+    rng = random.Random(year * 10 + rel)
+    all_docs = sorted({d for docs in qrels.values() for d in docs})
+    run = {}
+    for qid in sorted(qrels)[:-5]:  # the last five judged turns are missing from the run
+        pool = sorted(qrels[qid]) + rng.sample(all_docs, 30)
+        rng.shuffle(pool)
+        run[qid] = {doc: float(len(pool) - i) for i, doc in enumerate(dict.fromkeys(pool))}
+    run["999_1"] = {all_docs[0]: 1.0}
+    result = evaluate({"synthetic": run}, cast_dir / str(year) / "qrels.txt", metrics=list(TREC_NAMES), rel=rel)
+    assert result.summary.loc["synthetic"].to_dict() == pytest.approx(trec_eval_means(qrels, run, rel), abs=1e-9)
+
+
+def test_dataset_conventions_and_override(cast_dir):
+    run = {"81_1": {"CAR_3add84966af079ed84e8b2fc412ad1dc27800127": 1.0}}  # a rel-1 document
+    default = evaluate({"r": run}, "cast2020", metrics=["MRR@10"])
+    assert "cast2020" in default.convention and "relevance >= 2" in default.convention
+    lenient = evaluate({"r": run}, "cast2020", metrics=["MRR@10"], rel=1)
+    assert "relevance >= 1 (override)" in lenient.convention
+    judged = len(read_qrels(cast_dir / "2020" / "qrels.txt"))
+    assert default.summary.loc["r", "MRR@10"] == 0.0
+    assert lenient.summary.loc["r", "MRR@10"] == pytest.approx(1 / judged)
+    assert "relevance >= 1" in evaluate({"r": run}, "cast2019", metrics=["MRR@10"]).convention
+
+
+def test_missing_dataset_qrels_and_bad_files(tmp_path):
+    with pytest.raises(InputError, match="no qrels for ikat2023; get them from TREC iKAT 2023"):
+        evaluate({"r": {}}, "ikat2023")
+    with pytest.raises(InputError, match="qrels file not found"):
+        evaluate({"r": {}}, tmp_path / "nope.txt")
+    bad_qrels = write(tmp_path / "q.txt", ["q1 0 d1 1", "q1 0 d2 high"])
+    with pytest.raises(InputError, match=r"q.txt:2: relevance 'high' is not an integer"):
+        read_qrels(bad_qrels)
+    bad_run = write(tmp_path / "run.txt", ["q1 Q0 d1 1 2.0 tag", "q1 Q0 d2 2 tag"])
+    with pytest.raises(InputError, match=r"run.txt:2: expected 'qid Q0 docid rank score tag'"):
+        evaluate(str(bad_run), write(tmp_path / "ok.txt", ["q1 0 d1 1"]))
+    with pytest.raises(InputError, match="unknown metric 'MRR@ten'"):
+        evaluate({"r": {}}, {"q": {"d": 1}}, metrics=["MRR@ten"])
+
+
+def test_significance_marks_a_clearly_better_run():
+    qrels = {f"q{i}": {"good": 1, "bad": 0} for i in range(30)}
+    weak = {q: {"bad": 2.0, "good": 1.0} if i % 3 else {"good": 2.0, "bad": 1.0} for i, q in enumerate(qrels)}
+    strong = {q: {"good": 2.0, "bad": 1.0} for q in qrels}
+    result = evaluate({"weak": weak, "strong": strong, "same": weak}, qrels, metrics=["MRR@10"])
+    table = format_table(result, "markdown")
+    assert "| strong | **1.000**† |" in table and "| same | 0.667 |" in table
+    assert "significantly better/worse than weak" in table
+    latex = format_table(result, "latex")
+    assert "\\textbf{1.000}$^{†}$" in latex and latex.startswith("\\begin{tabular}{lr}")
+    assert "MRR@10 sig" in format_table(result, "csv")
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_cli_table_output_and_help_is_light(tmp_path, cast_dir):
+    run = write(tmp_path / "mine.txt", ["81_1 Q0 CAR_3add84966af079ed84e8b2fc412ad1dc27800127 1 9.0 x"])
+    out = tmp_path / "table.md"
+    result = subprocess.run([sys.executable, "-m", "disco_pyserini.eval", "--run", str(run), "--qrels", "cast2020",
+                             "--output", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("| run | MRR@10 | nDCG@3 | R@100 | R@1000 |")
+    assert "| mine | 0.000 |" in result.stdout and out.read_text() == result.stdout
+    assert "judged queries are missing and score 0" in result.stderr
+    bad = subprocess.run([sys.executable, "-m", "disco_pyserini.eval", "--run", str(tmp_path / "none.txt"),
+                          "--qrels", "cast2020"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ")
+    code = ("import sys, runpy; sys.argv = ['x', '--help'];\ntry: runpy.run_module('disco_pyserini.eval', "
+            "run_name='__main__')\nexcept SystemExit: pass\nprint(sorted(m for m in ('torch', 'jnius', 'pandas', "
+            "'ir_measures', 'transformers') if m in sys.modules), file=sys.stderr)")
+    light = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert light.stderr.strip().splitlines()[-1] == "[]"
