@@ -23,8 +23,8 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
         return 130
 
 
-def rewrite_source(value: str) -> tuple[str, str]:
-    """Parse ``NAME=FILE`` (the ``--rewrites`` option of search and encode)."""
+def name_value(value: str) -> tuple[str, str]:
+    """Parse ``NAME=FILE`` (``--rewrites`` of search and encode, ``--qrels`` overrides of ``eval --table``)."""
     name, sep, path = value.partition("=")
     if not sep or not name or not path:
         raise argparse.ArgumentTypeError(f"expected NAME=FILE, got {value!r}")

@@ -123,3 +123,31 @@ def test_cli_table_output_and_help_is_light(tmp_path, cast_dir):
             "'ir_measures', 'transformers') if m in sys.modules), file=sys.stderr)")
     light = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert light.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_paper_table_rows_per_method_and_columns_per_dataset(tmp_path, cast_dir):
+    from disco_pyserini.eval.paper import format_paper_table, paper_table, parse_run_name
+
+    qrels = {f"q{i}": {"good": 2, "meh": 1, "bad": 0} for i in range(20)}
+    write(tmp_path / "toy.qrels", [f"{q} 0 {d} {r}" for q, docs in qrels.items() for d, r in docs.items()])
+    runs = []
+    for method, first in (("bm25.raw.bm25", "bad"), ("disco.conversation.student", "good")):
+        for dataset in ("toy", "other"):
+            lines = [f"{q} Q0 {first} 1 2.0 t" for q in qrels] + [f"{q} Q0 meh 2 1.0 t" for q in qrels]
+            runs.append(write(tmp_path / f"{dataset}.{method}.trec", lines))
+    layout = paper_table(runs, ["MRR@10", "nDCG@3"], {"toy": str(tmp_path / "toy.qrels"),
+                                                      "other": str(tmp_path / "toy.qrels")},
+                         baseline="bm25 raw (bm25)")
+    assert list(layout.values.index) == ["bm25 raw (bm25)", "disco conversation (student)"]
+    assert layout.values.loc["disco conversation (student)", ("toy", "MRR@10")] == 1.0
+    # custom qrels default to relevance >= 1: the rel-1 document at rank 2 gives the baseline 0.5
+    assert layout.values.loc["bm25 raw (bm25)", ("toy", "MRR@10")] == 0.5
+    markdown = format_paper_table(layout)
+    assert markdown.splitlines()[0] == "| method | toy MRR@10 | toy nDCG@3 | other MRR@10 | other nDCG@3 |"
+    assert "| disco conversation (student) | **1.000**† |" in markdown
+    assert "\\multicolumn{2}{c}{toy}" in format_paper_table(layout, "latex")
+    with pytest.raises(InputError, match="DATASET.RETRIEVER.INPUT.MODEL.trec"):
+        parse_run_name("cast2020-bm25.trec")
+    cast_run = write(tmp_path / "cast2020.bm25.raw.bm25.trec", ["81_1 Q0 nothing 1 1.0 t"])
+    cast = paper_table([cast_run], ["MRR@10"])
+    assert "relevance >= 2" in cast.conventions["cast2020"] and cast.warnings

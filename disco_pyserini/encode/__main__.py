@@ -41,7 +41,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     queries.add_argument("--topics", required=True, help="topics file (CAsT JSON, our JSONL, ...)")
     queries.add_argument("--topics-format", default=None, help="topic format (default: detected)")
     queries.add_argument("--policy", default="disco", help="query formulation (default: disco)")
-    queries.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=cli.rewrite_source,
+    queries.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=cli.name_value,
                          help="attach an LLM rewrite file as source NAME (for --policy rewrite:NAME); repeatable")
     queries.add_argument("--output", required=True, help="pre-encoded queries JSONL")
     queries.add_argument("--topics-output", default=None,

@@ -8,6 +8,7 @@ from typing import Sequence
 
 from disco_pyserini import cli
 from disco_pyserini.atomic import atomic_write
+from disco_pyserini.errors import InputError
 
 DEFAULT_METRICS = ["MRR@10", "nDCG@3", "R@100", "R@1000"]  # mirrors metrics.DEFAULT_METRICS; --help stays light
 
@@ -18,14 +19,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Evaluate runs with ir_measures (trec_eval -c conventions: judged queries missing from a run "
                     "score 0). Prints one table, runs as rows.")
     parser.add_argument("--run", nargs="+", required=True, help="TREC run file(s); names in the table are file stems")
-    parser.add_argument("--qrels", required=True,
+    parser.add_argument("--qrels", nargs="+", default=None,
                         help="qrels file or dataset name (cast2019, cast2020, cast2022, ikat2023, ikat2024, "
-                             "topiocqa, qrecc, sample)")
+                             "topiocqa, qrecc, sample); with --table, optional DATASET=FILE overrides")
+    parser.add_argument("--table", action="store_true",
+                        help="paper layout: runs named DATASET.RETRIEVER.INPUT.MODEL.trec become rows per method "
+                             "and columns per dataset, each dataset scored with its own qrels and convention")
     parser.add_argument("--dataset", default=None, help="apply this dataset's convention to a qrels file")
     parser.add_argument("--metrics", nargs="+", default=DEFAULT_METRICS, help="ir_measures names (default: %(default)s)")
     parser.add_argument("--rel", type=int, default=None,
                         help="relevance threshold for binary measures (default: the dataset's, else 1)")
-    parser.add_argument("--baseline", default=None, help="run name to test the others against (default: the first)")
+    parser.add_argument("--baseline", default=None,
+                        help="run (or, with --table, method label) to test the others against (default: the first "
+                             "run; none with --table)")
     parser.add_argument("--format", choices=["markdown", "latex", "csv"], default="markdown")
     parser.add_argument("--digits", type=int, default=3)
     parser.add_argument("--per-query", action="store_true", help="print per-query scores (CSV) instead of the table")
@@ -33,8 +39,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def paper_main(args: argparse.Namespace) -> int:
+    from disco_pyserini.eval.paper import format_paper_table, paper_table
+
+    try:
+        overrides = dict(cli.name_value(item) for item in args.qrels or [])
+    except argparse.ArgumentTypeError as error:
+        raise InputError(f"--qrels with --table: {error}") from None
+    layout = paper_table(args.run, args.metrics, overrides, args.baseline)
+    for warning in layout.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    table = format_paper_table(layout, args.format, args.digits)
+    print(table)
+    if args.output:
+        with atomic_write(args.output) as handle:
+            handle.write(table + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.table:
+        return paper_main(args)
+    if not args.qrels or len(args.qrels) != 1:
+        raise InputError("give one --qrels file or dataset name (several only with --table, as DATASET=FILE)")
+    args.qrels = args.qrels[0]
     from disco_pyserini.eval.metrics import evaluate
     from disco_pyserini.eval.tables import format_table
 

@@ -25,7 +25,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tokenizer", default=None, help="tokenizer name or path (default: the encoder's)")
     parser.add_argument("--policy", default="disco",
                         help="query formulation: disco (default), raw, concat, utterances, last-k, manual, ...")
-    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=cli.rewrite_source,
+    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=cli.name_value,
                         help="attach an LLM rewrite file (TSV qid<TAB>text or JSONL) as source NAME, for "
                              "--policy rewrite:NAME; repeatable")
     parser.add_argument("--last-k", type=int, default=3, help="history exchanges kept by --policy last-k")

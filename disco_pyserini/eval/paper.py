@@ -1,0 +1,123 @@
+"""The paper's table layout from a folder of runs: one row per method, columns per dataset and metric.
+
+Run files follow ``runs/DATASET.RETRIEVER.INPUT.MODEL.trec`` (fields without dots), e.g.
+``cast2020.splade.manual.splade-ed.trec``, ``cast2020.bm25.rewrite-mistral.bm25.trec`` or
+``cast2020.disco.conversation.disco-human-mistral.trec``. DATASET names the qrels and convention
+(``cast2020``, ``topiocqa``, ... or ``sample``); the other fields label the row.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NamedTuple, Sequence
+
+import pandas as pd
+
+from disco_pyserini.errors import InputError
+from disco_pyserini.eval.metrics import EvalResult, evaluate
+from disco_pyserini.eval.qrels import DATASETS, SAMPLE
+from disco_pyserini.eval.significance import paired_tests
+from disco_pyserini.eval.tables import BETTER, WORSE
+
+
+class RunName(NamedTuple):
+    """The fields of a run file name."""
+
+    dataset: str
+    retriever: str
+    input: str
+    model: str
+
+    @property
+    def method(self) -> str:
+        return f"{self.retriever} {self.input} ({self.model})"
+
+
+def parse_run_name(path: str | os.PathLike) -> RunName:
+    """Split ``DATASET.RETRIEVER.INPUT.MODEL.trec`` (or ``.txt``) into its fields."""
+    name = Path(path).name
+    for suffix in (".trec", ".txt"):
+        name = name.removesuffix(suffix)
+    fields = name.split(".")
+    if len(fields) != 4 or not all(fields):
+        raise InputError("run file names must be DATASET.RETRIEVER.INPUT.MODEL.trec (see runs/README.md)", path)
+    return RunName(*fields)
+
+
+class PaperTable(NamedTuple):
+    """Values (method x (dataset, metric)), significance marks, and each dataset's convention."""
+
+    values: pd.DataFrame
+    marks: dict[tuple[str, str, str], str]
+    conventions: dict[str, str]
+    baseline: str | None
+    warnings: tuple[str, ...]
+
+
+def paper_table(runs: Sequence[str | os.PathLike], metrics: Sequence[str], qrels: dict[str, str] | None = None,
+                baseline: str | None = None, alpha: float = 0.05) -> PaperTable:
+    """Evaluate every run against its dataset's qrels (``qrels`` maps dataset -> file to override) and lay
+    the means out as the paper does. ``baseline`` is a method label tested against the others per dataset."""
+    by_dataset: dict[str, dict[str, str]] = {}
+    methods: dict[str, None] = {}  # first-seen order of the rows
+    for path in runs:
+        name = parse_run_name(path)
+        by_dataset.setdefault(name.dataset, {})[name.method] = str(path)
+        methods[name.method] = None
+    columns, marks, conventions, warnings = {}, {}, {}, []
+    for dataset, named in by_dataset.items():
+        source = (qrels or {}).get(dataset, dataset)
+        # a dataset name we know brings its convention; others are scored with the qrels' defaults
+        known = dataset if dataset in DATASETS or dataset == SAMPLE.name else None
+        result: EvalResult = evaluate(named, source, metrics, dataset=known)
+        conventions[dataset] = result.convention
+        warnings += [f"{dataset}: {warning}" for warning in result.warnings]
+        for metric in result.summary.columns:
+            columns[(dataset, metric)] = result.summary[metric]
+        if baseline is not None and baseline in named and len(named) > 1:
+            for row in paired_tests(result.per_query, baseline, alpha).itertuples():
+                if row.significant:
+                    marks[(row.run, dataset, row.metric)] = BETTER if row.delta > 0 else WORSE
+    values = pd.DataFrame(columns).reindex(list(methods))
+    values.columns = pd.MultiIndex.from_tuples(values.columns, names=["dataset", "metric"])
+    return PaperTable(values, marks, conventions, baseline, tuple(warnings))
+
+
+def format_paper_table(table: PaperTable, fmt: str = "markdown", digits: int = 3) -> str:
+    """Markdown, LaTeX or CSV; the best value of each column in bold, significance marks beside values."""
+    values = table.values
+    if fmt == "csv":
+        return values.round(digits + 3).to_csv()
+    best = values.max()
+    bold = (lambda s: f"**{s}**") if fmt == "markdown" else (lambda s: f"\\textbf{{{s}}}")
+    rows = []
+    for method in values.index:
+        cells = []
+        for dataset, metric in values.columns:
+            value = values.loc[method, (dataset, metric)]
+            if pd.isna(value):
+                cells.append("–")
+                continue
+            text = f"{value:.{digits}f}"
+            text = bold(text) if value == best[(dataset, metric)] else text
+            mark = table.marks.get((method, dataset, metric), "")
+            cells.append(text + (mark if fmt == "markdown" or not mark else f"$^{{{mark}}}$"))
+        rows.append((method, cells))
+    notes = [*table.conventions.values()]
+    if table.baseline:
+        notes.append(f"{BETTER}/{WORSE}: significantly better/worse than {table.baseline} (paired t-test, "
+                     "Holm-corrected, p < 0.05)")
+    headers = [f"{dataset} {metric}" for dataset, metric in values.columns]
+    if fmt == "markdown":
+        lines = ["| method | " + " | ".join(headers) + " |", "| --- | " + " | ".join("---:" for _ in headers) + " |"]
+        lines += ["| " + " | ".join([method, *cells]) + " |" for method, cells in rows]
+        return "\n".join([*lines, "", *notes])
+    if fmt != "latex":
+        raise InputError(f"unknown table format {fmt!r}; choose markdown, latex or csv")
+    datasets = list(dict.fromkeys(values.columns.get_level_values(0)))
+    spans = " & ".join(f"\\multicolumn{{{sum(1 for d, _ in values.columns if d == ds)}}}{{c}}{{{ds}}}"
+                       for ds in datasets)
+    lines = ["\\begin{tabular}{l" + "r" * len(headers) + "}", "\\toprule", f"Method & {spans} \\\\",
+             " & ".join(["", *values.columns.get_level_values(1)]) + " \\\\", "\\midrule"]
+    lines += [" & ".join([method, *cells]) + " \\\\" for method, cells in rows]
+    return "\n".join([*lines, "\\bottomrule", "\\end{tabular}", *(f"% {note}" for note in notes)])
