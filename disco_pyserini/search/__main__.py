@@ -38,6 +38,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-length", type=int, default=256, help="query token limit (DiSCo: 256)")
     parser.add_argument("--quantization-factor", type=float, default=None,
                         help="query impact = round(weight * factor); default: the index's (encoding.json) or 100")
+    parser.add_argument("--query-topk", type=int, default=None, metavar="K",
+                        help="keep the K largest query weights (default: as trained, else all; 0: all)")
     parser.add_argument("--run-tag", default=None, help="run tag (default: disco or bm25, with -<policy> unless disco)")
     return parser.parse_args(argv)
 
@@ -57,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           hits=args.hits, batch_size=args.batch_size, threads=args.threads, device=args.device,
                           dtype=args.dtype, max_length=args.max_length,
                           quantization_factor=args.quantization_factor, bm25=args.bm25, k1=args.k1, b=args.b,
-                          rewrites=dict(args.rewrites), run_tag=args.run_tag)
+                          rewrites=dict(args.rewrites), run_tag=args.run_tag,
+                          query_topk=args.query_topk)
     print(f"searched {stats.queries} turns ({stats.encode_seconds:.1f}s encoding, {stats.search_seconds:.1f}s "
           f"searching); run written to {args.output}", file=sys.stderr)
     return 0

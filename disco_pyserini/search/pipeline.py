@@ -51,7 +51,8 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
                   policy: str = "disco", policy_options: dict | None = None, hits: int = 1000, batch_size: int = 32,
                   threads: int = 1, device: str | None = None, dtype: str = "auto", max_length: int = 256,
                   quantization_factor: float | None = None, bm25: bool = False, k1: float = 0.9, b: float = 0.4,
-                  rewrites: dict[str, str | os.PathLike] | None = None, run_tag: str | None = None, progress: bool = True) -> SearchStats:
+                  rewrites: dict[str, str | os.PathLike] | None = None, run_tag: str | None = None,
+                  query_topk: int | None = None, progress: bool = True) -> SearchStats:
     """Search every turn of ``topics`` and write the run; batches encoding and Java-side search.
 
     With ``bm25`` the formulated text is searched with BM25 over a passage-text index (baseline rows);
@@ -80,7 +81,7 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
                                           quantization_factor=index_factor(searcher.metadata, quantization_factor,
                                                                            index),
                                           policy=policy, dtype=dtype, batch_size=batch_size,
-                                          policy_options=policy_options)
+                                          policy_options=policy_options, top_k=query_topk)
         queries = query_encoder.encode_batch
     results = []
     encode_seconds = search_seconds = 0.0

@@ -1,0 +1,200 @@
+"""Training configuration: a YAML (or JSON) file of :class:`TrainConfig` fields, overridable from the CLI.
+
+Example (``disco.yaml``; every key but the first three has the default shown)::
+
+    distillation: data/topiocqa.distill.jsonl   # from `python -m disco_pyserini.train build`
+    corpus: data/corpus.jsonl                   # passages named in the distillation file
+    model: naver/splade-cocondenser-ensembledistil   # query encoder initialisation (hub name or path)
+    doc_encoder: null          # frozen document encoder; null = same checkpoint as `model`
+    output_dir: runs/disco
+    teachers: null             # teacher names to distil (null = all in the file)
+    fusion: mean               # mean | max | separate (one loss per teacher, averaged)
+    losses: {kl: 0.99, contrastive: 0.01, anti_zero: 1.0}   # also margin_mse
+    reg_q: l1                  # l1 | flops, on query vectors
+    lambda_q: 0.0
+    lambda_d: 0.0              # FLOPS on documents: needs a trainable doc encoder, so must stay 0
+    reg_warmup_steps: 0        # T of lambda_t = min(lambda, lambda * (step / (T + 1))^2)
+    query_topk: null           # keep only the k largest query weights (training and analysis)
+    trainable: null            # regexes of query-encoder parameter names to train (null = all; others frozen)
+    max_length: 256
+    learning_rate: 2.0e-5
+    batch_size: 10
+    epochs: 5
+    max_steps: -1
+    warmup_ratio: 0.01
+    weight_decay: 0.0
+    precision: auto            # auto (fp16 on CUDA, fp32 on CPU) | fp32 | fp16 | bf16
+    seed: 0
+    logging_steps: 50
+    save_steps: 0              # 0: save the final model only
+    training_args: {}          # any other transformers.TrainingArguments field
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from disco_pyserini.errors import InputError
+from disco_pyserini.train.losses import LOSSES
+from disco_pyserini.train.model import REGULARISERS
+
+TRAINING_CONFIG = "disco_training.json"
+"""Written next to a trained student: its config (``query_topk`` is needed again at inference)."""
+
+VECTOR_LOSSES = ("contrastive", "anti_zero")
+FUSIONS = ("mean", "max", "separate")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a student training run needs; see the module docstring for meanings."""
+
+    distillation: str
+    corpus: str
+    model: str
+    doc_encoder: str | None = None
+    output_dir: str = "runs/disco"
+    teachers: list[str] | None = None
+    fusion: str = "mean"
+    losses: dict[str, float] = dataclasses.field(
+        default_factory=lambda: {"kl": 0.99, "contrastive": 0.01, "anti_zero": 1.0})
+    reg_q: str = "l1"
+    lambda_q: float = 0.0
+    lambda_d: float = 0.0
+    reg_warmup_steps: int = 0
+    query_topk: int | None = None
+    trainable: list[str] | None = None
+    max_length: int = 256
+    learning_rate: float = 2e-5
+    batch_size: int = 10
+    epochs: float = 5
+    max_steps: int = -1
+    warmup_ratio: float = 0.01
+    weight_decay: float = 0.0
+    precision: str = "auto"
+    seed: int = 0
+    logging_steps: int = 50
+    save_steps: int = 0
+    training_args: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def validate(self, source: str | os.PathLike | None = None) -> "TrainConfig":
+        """Check names and ranges; raise a one-line :class:`InputError` naming the bad key."""
+        known = set(LOSSES) | set(VECTOR_LOSSES)
+        for name, weight in self.losses.items():
+            if name not in known:
+                raise InputError(f"unknown loss {name!r} in 'losses'; choose from {', '.join(sorted(known))}", source)
+            if not isinstance(weight, (int, float)) or weight < 0:
+                raise InputError(f"loss weight of {name!r} must be a number >= 0, got {weight!r}", source)
+        if not any(self.losses.get(name, 0) > 0 for name in (*LOSSES, "contrastive")):
+            raise InputError("'losses' needs a positive weight on kl, margin_mse or contrastive", source)
+        if self.fusion not in FUSIONS:
+            raise InputError(f"unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}", source)
+        if self.reg_q not in REGULARISERS:
+            raise InputError(f"unknown reg_q {self.reg_q!r}; choose one of {', '.join(REGULARISERS)}", source)
+        if self.lambda_d:
+            raise InputError("lambda_d > 0 has no effect: the document encoder is frozen, so FLOPS on documents "
+                             "cannot change anything; set lambda_d: 0 and control queries with reg_q/lambda_q", source)
+        if self.precision not in PRECISIONS:
+            raise InputError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}", source)
+        if self.query_topk is not None and self.query_topk < 1:
+            raise InputError(f"query_topk must be >= 1 or null, got {self.query_topk}", source)
+        for pattern in self.trainable or ():
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise InputError(f"bad 'trainable' pattern {pattern!r}: {error}", source) from None
+        if self.batch_size < 1 or self.max_length < 8:
+            raise InputError("batch_size must be >= 1 and max_length >= 8", source)
+        return self
+
+
+def parse_value(text: str) -> Any:
+    """A CLI override value: JSON, else YAML (when PyYAML is installed, for ``{a: 1}`` or ``[x, y]``), else text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        import yaml
+        return yaml.safe_load(text)
+    except ImportError:
+        return text
+
+
+FLOAT_KEYS = ("learning_rate", "lambda_q", "lambda_d", "epochs", "warmup_ratio", "weight_decay")
+
+
+def _coerce_floats(data: dict[str, Any], source: str | os.PathLike | None) -> None:
+    """PyYAML reads ``2e-5`` (no dot) as a string (YAML 1.1); numbers are converted here, in place."""
+    numbers = [(data, key) for key in FLOAT_KEYS if key in data]
+    if isinstance(data.get("losses"), dict):
+        numbers += [(data["losses"], key) for key in data["losses"]]
+    for mapping, key in numbers:
+        if isinstance(mapping[key], str):
+            try:
+                mapping[key] = float(mapping[key])
+            except ValueError:
+                raise InputError(f"{key} must be a number, got {mapping[key]!r}", source) from None
+
+
+def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """The mapping in a ``.yaml``/``.yml`` (PyYAML) or ``.json`` config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("config file not found; check --config", path)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise InputError("YAML config needs PyYAML (pip install pyyaml); or write the config as JSON",
+                             path) from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise InputError(f"invalid YAML: {str(error).splitlines()[0]}", path) from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InputError(f"invalid JSON: {error.msg}", path, error.lineno) from None
+    if not isinstance(data, dict):
+        raise InputError("a config file must hold a mapping of keys to values", path)
+    return data
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: Iterable[str] = (),
+                **values: Any) -> TrainConfig:
+    """Config from ``path``, then ``key=value`` ``overrides``, then keyword ``values`` (``None`` ones ignored)."""
+    data = read_config_file(path) if path is not None else {}
+    for item in overrides:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise InputError(f"override {item!r} must look like key=value")
+        data[key.strip()] = parse_value(value)
+    data.update({key: value for key, value in values.items() if value is not None})
+    _coerce_floats(data, path)
+    fields = {field.name for field in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(data) - fields)
+    if unknown:
+        raise InputError(f"unknown config key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(fields))}", path)
+    missing = [name for name in ("distillation", "corpus", "model") if data.get(name) is None]
+    if missing:
+        raise InputError(f"config is missing {', '.join(missing)}; set it in the file or with --set key=value", path)
+    return TrainConfig(**data).validate(path)
+
+
+def trained_top_k(model_name_or_path: str | os.PathLike) -> int | None:
+    """The ``query_topk`` a local student was trained with (``None``: no pruning, or not a local student)."""
+    path = Path(model_name_or_path) / TRAINING_CONFIG
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("query_topk")
+    except (json.JSONDecodeError, AttributeError):
+        raise InputError("unreadable training config; fix its JSON or delete it", path) from None

@@ -1,0 +1,46 @@
+"""Differentiable SPLADE pooling, query pruning and the sparsity regularisers used in training."""
+from __future__ import annotations
+
+import torch
+
+
+def splade_pool(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """``[batch, vocab]`` SPLADE weights ``max_i log(1 + relu(logit_ij))`` over non-padding tokens, with gradient.
+
+    Same maths as :meth:`disco_pyserini.encode.splade.SpladeEncoder.pooled`, but out of place so
+    autograd can go through it.
+    """
+    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
+    weights = torch.log1p(torch.relu(logits.float())) * attention_mask.unsqueeze(-1).float()
+    return weights.amax(dim=1)
+
+
+def prune_topk(vectors: torch.Tensor, k: int | None) -> torch.Tensor:
+    """Keep the ``k`` largest weights of each row (all when ``k`` is ``None``); gradient flows through kept ones."""
+    if k is None or k >= vectors.shape[-1]:
+        return vectors
+    top = vectors.topk(k, dim=-1)
+    return torch.zeros_like(vectors).scatter(-1, top.indices, top.values)
+
+
+def flops(vectors: torch.Tensor) -> torch.Tensor:
+    """FLOPS regulariser (Paria et al.): ``sum_j (mean_i w_ij)^2``, a smooth proxy of posting-list cost."""
+    return vectors.mean(dim=0).pow(2).sum()
+
+
+def l1(vectors: torch.Tensor) -> torch.Tensor:
+    """L1 regulariser: mean over rows of ``sum_j |w_ij|``."""
+    return vectors.abs().sum(dim=-1).mean()
+
+
+REGULARISERS = {"flops": flops, "l1": l1}
+
+
+def warmup_lambda(lam: float, step: int, warmup_steps: int) -> float:
+    """Quadratic warm-up of a regulariser weight: ``min(lam, lam * (step / (T + 1))^2)``."""
+    return min(lam, lam * (step / (warmup_steps + 1)) ** 2)
+
+
+def nonzero_terms(vectors: torch.Tensor) -> float:
+    """Average number of non-zero terms per row."""
+    return float((vectors > 0).sum(dim=-1).float().mean())

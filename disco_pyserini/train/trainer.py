@@ -1,0 +1,179 @@
+"""Student training on the Hugging Face ``Trainer``: frozen document encoder, trainable query encoder.
+
+The model the ``Trainer`` optimises (and checkpoints, in HF format) is the query encoder alone,
+so every checkpoint loads with ``DiscoQueryEncoder`` / ``python -m disco_pyserini.search --encoder``.
+The document encoder is frozen (as in DiSCo) and held outside the model: it is neither saved nor
+optimised, and since its vectors cannot change they are cached per document after the first use.
+Documents FLOPS therefore has no effect; sparsity is steered by ``reg_q``/``lambda_q`` on queries
+and by ``query_topk`` pruning.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer, TrainingArguments
+
+from disco_pyserini.atomic import atomic_write
+from disco_pyserini.errors import InputError
+from disco_pyserini.train.config import TRAINING_CONFIG, TrainConfig
+from disco_pyserini.train.data import DistillCollator, DistillDataset, load_texts
+from disco_pyserini.train.losses import LOSSES, anti_zero, contrastive
+from disco_pyserini.train.model import REGULARISERS, nonzero_terms, prune_topk, splade_pool, warmup_lambda
+
+
+class FrozenDocumentEncoder:
+    """SPLADE vectors of the training documents from a frozen encoder, cached sparsely on the CPU."""
+
+    def __init__(self, model_name_or_path: str, texts: Mapping[str, str], max_length: int = 256,
+                 batch_size: int = 32):
+        self.tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
+        self.model = AutoModelForMaskedLM.from_pretrained(model_name_or_path).eval().requires_grad_(False)
+        self.texts = texts
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.vocab_size = self.model.get_output_embeddings().weight.shape[0]
+        # Sparse (ids, weights) per doc: dense rows of a 30k vocabulary would not fit for large training sets.
+        self.cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def _encode(self, doc_ids: Sequence[str], device: torch.device) -> None:
+        self.model.to(device)
+        for start in range(0, len(doc_ids), self.batch_size):
+            chunk = doc_ids[start:start + self.batch_size]
+            inputs = self.tokenizer([self.texts[doc] for doc in chunk], max_length=self.max_length,
+                                    truncation=True, padding="longest", return_tensors="pt",
+                                    return_token_type_ids=False).to(device)
+            with torch.no_grad():
+                dense = splade_pool(self.model, inputs["input_ids"], inputs["attention_mask"]).float().cpu()
+            for doc, row in zip(chunk, dense):
+                ids = row.nonzero().squeeze(-1)
+                self.cache[doc] = (ids, row[ids])
+
+    def vectors(self, doc_ids: Sequence[Sequence[str]], device: torch.device) -> torch.Tensor:
+        """``[batch, docs, vocab]`` dense vectors; padding ids (``""``) give zero rows."""
+        flat = [doc for row in doc_ids for doc in row]
+        self._encode(sorted({doc for doc in flat if doc and doc not in self.cache}), device)
+        out = torch.zeros(len(flat), self.vocab_size)
+        for i, doc in enumerate(flat):
+            if doc:
+                ids, weights = self.cache[doc]
+                out[i, ids] = weights
+        return out.reshape(len(doc_ids), -1, self.vocab_size).to(device)
+
+
+class DiscoTrainer(Trainer):
+    """``Trainer`` whose loss is the configured mix of distillation, contrastive, anti-zero and regulariser terms."""
+
+    def __init__(self, *args: Any, config: TrainConfig, documents: FrozenDocumentEncoder, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.config = config
+        self.documents = documents
+        self._sums: dict[str, float] = defaultdict(float)
+        self._count = 0
+
+    def loss_terms(self, model: torch.nn.Module, inputs: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Total loss and each (unweighted) term, plus sparsity statistics, for one batch."""
+        queries = splade_pool(model, inputs["input_ids"], inputs["attention_mask"])
+        queries = prune_topk(queries, self.config.query_topk)
+        docs = self.documents.vectors(inputs["doc_ids"], queries.device)
+        mask = inputs["doc_mask"]
+        student = torch.einsum("bv,bnv->bn", queries, docs)
+        teacher = inputs["teacher_scores"]
+        weights = self.config.losses
+        terms: dict[str, torch.Tensor] = {}
+        for name, loss in LOSSES.items():
+            if weights.get(name, 0) > 0:
+                # Fusion "separate": one row per teacher, each distilled and the losses averaged.
+                terms[name] = torch.stack([loss(student, teacher[:, t], mask) for t in range(teacher.shape[1])]).mean()
+        if weights.get("contrastive", 0) > 0:
+            terms["contrastive"] = contrastive(queries, docs, mask)
+        if weights.get("anti_zero", 0) > 0:
+            terms["anti_zero"] = anti_zero(queries, docs[mask])
+        total = sum(weights[name] * value for name, value in terms.items())
+        lam = warmup_lambda(self.config.lambda_q, self.state.global_step, self.config.reg_warmup_steps)
+        if self.config.lambda_q > 0:
+            terms[f"{self.config.reg_q}_q"] = REGULARISERS[self.config.reg_q](queries)
+            total = total + lam * terms[f"{self.config.reg_q}_q"]
+        stats = {f"loss_{name}": float(value.detach()) for name, value in terms.items()}
+        stats.update(lambda_q=lam, q_nonzero=nonzero_terms(queries.detach()), d_nonzero=nonzero_terms(docs[mask]))
+        return total, stats
+
+    def compute_loss(self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
+                     num_items_in_batch: Any = None) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        total, stats = self.loss_terms(model, inputs)
+        if model.training:
+            for key, value in stats.items():
+                self._sums[key] += value
+            self._count += 1
+        return (total, {}) if return_outputs else total
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Add the means of each loss term and of the non-zero term counts since the last log."""
+        if self._count and "loss" in logs:
+            logs.update({key: round(value / self._count, 6) for key, value in self._sums.items()})
+            self._sums.clear()
+            self._count = 0
+        super().log(logs, start_time)
+
+
+def training_arguments(config: TrainConfig) -> TrainingArguments:
+    """``TrainingArguments`` from the config (``training_args`` entries win)."""
+    cuda = torch.cuda.is_available()
+    precision = ("fp16" if cuda else "fp32") if config.precision == "auto" else config.precision
+    if precision == "fp16" and not cuda:
+        raise InputError("precision fp16 needs a CUDA device; use bf16 or fp32 on CPU")
+    values: dict[str, Any] = dict(
+        output_dir=config.output_dir, per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate, num_train_epochs=config.epochs, max_steps=config.max_steps,
+        warmup_steps=config.warmup_ratio, weight_decay=config.weight_decay, seed=config.seed,
+        fp16=precision == "fp16", bf16=precision == "bf16", logging_steps=config.logging_steps,
+        save_strategy="steps" if config.save_steps else "no", save_steps=config.save_steps or 500,
+        remove_unused_columns=False, report_to="none", dataloader_pin_memory=cuda,
+    )
+    values.update(config.training_args)
+    try:
+        return TrainingArguments(**values)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"invalid training arguments: {error}") from None
+
+
+def freeze_except(model: torch.nn.Module, patterns: Sequence[str] | None) -> None:
+    """Freeze every parameter whose name matches none of the regexes ``patterns`` (``None``: train all)."""
+    if patterns is None:
+        return
+    trained = 0
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad_(any(re.search(pattern, name) for pattern in patterns))
+        trained += parameter.requires_grad
+    if not trained:
+        raise InputError(f"'trainable' patterns {list(patterns)} match no parameter of the query encoder")
+
+
+def build_trainer(config: TrainConfig) -> DiscoTrainer:
+    """A ready :class:`DiscoTrainer` for ``config`` (data loaded, encoders loaded, nothing trained yet)."""
+    dataset = DistillDataset(config.distillation, config.teachers, config.fusion)
+    tokenizer = AutoTokenizer.from_pretrained(config.model)
+    model = AutoModelForMaskedLM.from_pretrained(config.model)
+    freeze_except(model, config.trainable)
+    documents = FrozenDocumentEncoder(config.doc_encoder or config.model, load_texts(config.corpus, dataset.doc_ids()),
+                                      max_length=config.max_length)
+    if model.get_output_embeddings().weight.shape[0] != documents.vocab_size:
+        raise InputError("query and document encoders have different vocabularies; use checkpoints of one family")
+    return DiscoTrainer(model=model, args=training_arguments(config), data_collator=DistillCollator(
+        tokenizer, config.max_length), train_dataset=dataset, processing_class=tokenizer, config=config,
+        documents=documents)
+
+
+def train(config: TrainConfig) -> Path:
+    """Train a DiSCo student; the final model and tokenizer go to ``config.output_dir`` (HF format)."""
+    trainer = build_trainer(config)
+    trainer.train()
+    trainer.save_model(config.output_dir)
+    with atomic_write(Path(config.output_dir) / TRAINING_CONFIG) as handle:
+        json.dump(dataclasses.asdict(config), handle, indent=2)
+    return Path(config.output_dir)

@@ -1,0 +1,157 @@
+"""Learning test: a DiSCo student distils teacher scores on a synthetic conversational task.
+
+The task: invented animals (pseudo-words), each with an overview passage and one passage per
+attribute (diet, habitat, ...). A conversation opens with "tell me about the <animal>", then asks
+"what is its <attribute>?" and "and its <attribute>?": the last utterance omits the animal, and the
+earlier questions and answers (in the DiSCo input) name other attributes. The manual rewrite
+restores the animal; a second teacher, like an LLM that adds what it knows, expands it with words
+of the answer. One tiny lexical SPLADE model (built here) is the teacher, the frozen document
+encoder and the student initialisation. Students train on 120 animals (300 steps, about 5 epochs)
+and are evaluated on 20 held-out ones they never saw: to win they must learn a rule (keep the
+entity, drop attributes the conversation has moved past), not memorise documents.
+"""
+from __future__ import annotations
+
+import json
+import random
+
+import ir_measures
+import pytest
+import torch
+
+from disco_pyserini.encode.splade import SpladeEncoder
+from disco_pyserini.topics import Exchange, Turn, formulate
+from disco_pyserini.train.data import DistillDataset, build_distillation, dense_vectors, read_run
+from disco_pyserini.train.losses import kl
+
+ATTRIBUTES = {"diet": "eats leaves roots insects", "habitat": "lives forests rivers caves",
+              "size": "measures metres kilograms tall", "lifespan": "survives years decades old",
+              "predators": "hunted wolves eagles snakes", "origin": "native continent island region",
+              "colour": "coloured stripes spots fur", "speed": "runs sprints fast kilometres"}
+SYLLABLES = "ka lo mi zu te ra vi no shi pe da gu fo re bi".split()
+ANIMALS, HELD_OUT = 140, 20
+STEPS = 300
+
+
+def _conversations(seed: int = 0) -> tuple[dict[str, str], list[Turn], dict[str, dict[str, int]]]:
+    rng = random.Random(seed)
+    names: set[str] = set()
+    while len(names) < ANIMALS:
+        names.add("".join(rng.choice(SYLLABLES) for _ in range(3)))
+    docs, turns, qrels = {}, [], {}
+    for number, animal in enumerate(sorted(names)):
+        docs[f"{animal}-about"] = f"{animal} is an animal. an overview and introduction to the {animal}."
+        for attribute, words in ATTRIBUTES.items():
+            docs[f"{animal}-{attribute}"] = f"the {attribute} of the {animal}: the {animal} {words}."
+        topic = f"t{number}"
+        opening = f"tell me about the {animal}"
+        turns.append(Turn(f"{topic}_1", topic, opening, (), opening, rewrites=(("expansion", f"{animal} overview"),)))
+        qrels[f"{topic}_1"] = {f"{animal}-about": 1}
+        history = [Exchange(opening, docs[f"{animal}-about"])]
+        for index, attribute in enumerate(rng.sample(sorted(ATTRIBUTES), 3), 2):
+            utterance = f"what is its {attribute}?" if index == 2 else f"and its {attribute}?"
+            turns.append(Turn(f"{topic}_{index}", topic, utterance, tuple(history),
+                              f"what is the {attribute} of the {animal}?",
+                              rewrites=(("expansion", f"{animal} {attribute} {ATTRIBUTES[attribute]}"),)))
+            qrels[f"{topic}_{index}"] = {f"{animal}-{attribute}": 1}
+            history.append(Exchange(utterance, docs[f"{animal}-{attribute}"]))
+    return docs, turns, qrels
+
+
+def _held_out(turn: Turn) -> bool:
+    return int(turn.topic_id[1:]) >= ANIMALS - HELD_OUT
+
+
+@pytest.fixture(scope="module")
+def task(tmp_path_factory):
+    from disco_pyserini.sample import build_tiny_splade
+
+    root = tmp_path_factory.mktemp("learn")
+    docs, turns, qrels = _conversations()
+    corpus = root / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"id": k, "contents": v}) + "\n" for k, v in docs.items()))
+    texts = [*docs.values(), *(turn.utterance for turn in turns), *(turn.manual_rewrite for turn in turns)]
+    model = build_tiny_splade(root / "model", texts=texts, vocab_size=1024, hidden_size=64)
+    encoder = SpladeEncoder(str(model), device="cpu", batch_size=64)
+    task = {"root": root, "model": model, "corpus": corpus, "encoder": encoder, "doc_ids": list(docs),
+            "D": dense_vectors(encoder, list(docs.values())), "qrels": qrels,
+            "train": [t for t in turns if not _held_out(t)], "test": [t for t in turns if _held_out(t)]}
+    for split in ("train", "test"):  # negatives come from the manual-rewrite teacher's run, as in DiSCo
+        run = root / f"{split}.teacher.run"
+        run.write_text("".join(f"{qid} Q0 {doc} {rank} {score} teacher\n" for qid, ranked in
+                               _ranking(task, encoder, task[split], "manual").items()
+                               for rank, (doc, score) in enumerate(ranked, 1)))
+        build_distillation(task[split], qrels, read_run(run), corpus, ["manual", "expansion"], encoder, encoder,
+                           root / f"{split}.distill.jsonl", negatives=8, skip_top=0, max_rank=50, progress=False)
+    return task
+
+
+def _ranking(task, encoder: SpladeEncoder, turns, policy: str, top: int = 50) -> dict[str, list[tuple[str, float]]]:
+    scores = dense_vectors(encoder, [formulate(turn, policy) for turn in turns]) @ task["D"].T
+    best = scores.topk(top, dim=1)
+    return {turn.query_id: [(task["doc_ids"][j], float(s)) for s, j in zip(values, ids)]
+            for turn, values, ids in zip(turns, best.values, best.indices)}
+
+
+def _mrr(task, encoder: SpladeEncoder, policy: str) -> float:
+    run = [ir_measures.ScoredDoc(qid, doc, score) for qid, ranked in _ranking(task, encoder, task["test"], policy).items()
+           for doc, score in ranked]
+    qrels = [ir_measures.Qrel(qid, doc, rel) for turn in task["test"] for qid in [turn.query_id]
+             for doc, rel in task["qrels"][qid].items()]
+    return ir_measures.calc_aggregate([ir_measures.RR @ 10], qrels, run)[ir_measures.RR @ 10]
+
+
+def _held_out_kl(task, encoder: SpladeEncoder, teachers: list[str]) -> float:
+    """KL(teacher || student) on the held-out distillation file, with the inference encoder."""
+    examples = DistillDataset(task["root"] / "test.distill.jsonl", teachers).examples
+    queries = dense_vectors(encoder, [example["query"] for example in examples])
+    row = {doc: i for i, doc in enumerate(task["doc_ids"])}
+    docs = torch.stack([task["D"][[row[doc] for doc in example["doc_ids"]]] for example in examples])
+    student = torch.einsum("bv,bnv->bn", queries, docs)
+    teacher = torch.cat([example["teacher"] for example in examples])
+    return float(kl(student, teacher, torch.ones_like(student, dtype=torch.bool)))
+
+
+@pytest.mark.parametrize("teachers", [["manual"], ["manual", "expansion"]])
+def test_student_learns_from_teachers(task, teachers, capsys):
+    from disco_pyserini.train.__main__ import main
+
+    output = task["root"] / "+".join(teachers)
+    config = task["root"] / f"{output.name}.json"
+    config.write_text(json.dumps({"distillation": str(task["root"] / "train.distill.jsonl"),
+                                  "corpus": str(task["corpus"]), "model": str(task["model"]), "teachers": teachers,
+                                  "max_steps": STEPS, "learning_rate": 1e-3, "batch_size": 8, "max_length": 128,
+                                  "logging_steps": 100, "training_args": {"disable_tqdm": True}}))
+    assert main(["--config", str(config), "--output-dir", str(output)]) == 0
+    logged = capsys.readouterr().out
+    assert "loss_kl" in logged and "q_nonzero" in logged  # each loss term and the sparsity are logged
+
+    initial, student = task["encoder"], SpladeEncoder(str(output), device="cpu", batch_size=64)
+    kl_before, kl_after = _held_out_kl(task, initial, teachers), _held_out_kl(task, student, teachers)
+    mrr = {"raw": _mrr(task, initial, "raw"), "initial": _mrr(task, initial, "disco"),
+           "student": _mrr(task, student, "disco"), "teacher": _mrr(task, initial, "manual")}
+    print(f"{teachers}: held-out KL {kl_before:.3f} -> {kl_after:.3f}; held-out MRR@10 {mrr}")
+    assert kl_after < 0.2 * kl_before
+    if len(teachers) > 1:  # the fused targets really differ from the single teacher's
+        fused, single = (DistillDataset(task["root"] / "train.distill.jsonl", names)[0]["teacher"]
+                         for names in (teachers, teachers[:1]))
+        assert not torch.allclose(fused, single, atol=0.1)
+    # The untrained model on the conversation is little better than on the raw utterance ...
+    assert mrr["initial"] < 0.5 and mrr["teacher"] == 1.0
+    # ... and the student closes most of the gap to the teacher-on-rewrite run.
+    assert mrr["student"] - mrr["initial"] > 0.8 * (mrr["teacher"] - mrr["initial"])
+
+
+def test_trained_query_topk_is_applied_at_search_time(task, tmp_path):
+    """A student trained with query_topk prunes its queries the same way when loaded for search."""
+    from disco_pyserini.encode.query import DiscoQueryEncoder
+    from disco_pyserini.train import load_config, train
+
+    config = load_config(None, distillation=str(task["root"] / "train.distill.jsonl"), corpus=str(task["corpus"]),
+                         model=str(task["model"]), output_dir=str(tmp_path / "student"), max_steps=2,
+                         batch_size=4, query_topk=3, training_args={"disable_tqdm": True})
+    path = train(config)
+    turn = task["test"][-1]
+    assert len(DiscoQueryEncoder(str(path), device="cpu").encode(turn)) == 3
+    assert len(DiscoQueryEncoder(str(path), device="cpu", top_k=0).encode(turn)) > 3
+    assert len(DiscoQueryEncoder(str(path), device="cpu", top_k=1).encode(turn)) == 1
