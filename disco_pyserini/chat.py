@@ -22,6 +22,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--hits", type=int, default=3, help="passages shown per turn")
     parser.add_argument("--terms", type=int, default=12, help="query terms shown per turn")
     parser.add_argument("--device", default=None, help="encoder device")
+    parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],
+                        help="torch, or onnx: ONNX Runtime on the CPU (fp32; exported once and cached; needs the onnx extra)")
     parser.add_argument("--query-topk", type=int, default=None, metavar="K",
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
     return parser.parse_args(argv)
@@ -71,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from disco_pyserini.search.searcher import ImpactSearcher
 
     searcher = ImpactSearcher(args.index)
-    encoder = DiscoQueryEncoder(args.encoder, device=args.device, top_k=args.query_topk,
+    encoder = DiscoQueryEncoder(args.encoder, device=args.device, top_k=args.query_topk, backend=args.backend,
                                 quantization_factor=index_factor(searcher.metadata, None, args.index))
     if sys.stdin.isatty():
         print("Type a turn (/reset, /history, /quit).", file=sys.stderr)

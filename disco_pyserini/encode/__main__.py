@@ -16,6 +16,8 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda if available)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
                         help="inference precision (auto: fp16 on CUDA, fp32 on CPU)")
+    parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],
+                        help="torch, or onnx: ONNX Runtime on the CPU (fp32; exported once and cached; needs the onnx extra)")
     parser.add_argument("--batch-size", type=int, default=32, help="texts per forward pass")
     parser.add_argument("--max-length", type=int, default=256, help="token limit (DiSCo: 256)")
     parser.add_argument("--quantization-factor", type=float, default=DEFAULT_FACTOR,
@@ -56,7 +58,7 @@ def encode_docs(args: argparse.Namespace) -> int:
     from disco_pyserini.encode.splade import SpladeEncoder
 
     encoder = SpladeEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
-                            batch_size=args.batch_size, dtype=args.dtype)
+                            batch_size=args.batch_size, dtype=args.dtype, backend=args.backend)
     metadata = {"encoder": args.encoder, "max_length": args.max_length, "pooling": "max",
                 "vocab_size": len(encoder.terms)}
     stats = export_corpus(encoder, args.corpus, args.output, factor=args.quantization_factor,
@@ -76,7 +78,8 @@ def encode_queries(args: argparse.Namespace) -> int:
 
     encoder = DiscoQueryEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
                                 quantization_factor=args.quantization_factor, policy=args.policy,
-                                dtype=args.dtype, batch_size=args.batch_size, top_k=args.query_topk)
+                                dtype=args.dtype, batch_size=args.batch_size, top_k=args.query_topk,
+                                backend=args.backend)
     turns = load_turns(args.topics, args.topics_format, dict(args.rewrites))
     texts = [encoder.query_text(turn) for turn in turns]
     vectors = []

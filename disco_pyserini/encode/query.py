@@ -17,6 +17,9 @@ score is ``factor**2`` times the float SPLADE dot product. Use the factor the in
 ``top_k`` keeps only the k largest query weights (DiSCo's query pruning). A student trained with
 ``query_topk`` records it in ``disco_training.json`` beside its weights; that value is the default
 for a local checkpoint (``top_k=0`` switches pruning off).
+
+``backend="onnx"`` runs the encoder on ONNX Runtime, 1.3-2.4x faster than PyTorch fp32 per
+conversation on a CPU (see :mod:`disco_pyserini.encode.onnx_runtime`).
 """
 from __future__ import annotations
 
@@ -66,7 +69,7 @@ class DiscoQueryEncoder(QueryEncoder):
     def __init__(self, model_name_or_path: str, tokenizer_name: str | None = None, device: str | None = None,
                  max_length: int = 256, quantization_factor: float = DEFAULT_FACTOR, policy: str = "disco",
                  dtype: str = "auto", batch_size: int = 32, policy_options: Mapping[str, Any] | None = None,
-                 top_k: int | None = None):
+                 top_k: int | None = None, backend: str = "torch"):
         super().__init__()
         if top_k is not None and top_k < 0:
             raise InputError(f"top_k must be >= 0 (0: no pruning), got {top_k}")
@@ -74,7 +77,7 @@ class DiscoQueryEncoder(QueryEncoder):
             raise InputError(f"unknown query formulation {policy!r}; choose one of {', '.join(POLICIES)} "
                              f"or {REWRITE_PREFIX}<name>")
         self.splade = SpladeEncoder(model_name_or_path, tokenizer_name, device=device, max_length=max_length,
-                                    batch_size=batch_size, dtype=dtype)
+                                    batch_size=batch_size, dtype=dtype, backend=backend)
         self.quantization_factor = quantization_factor
         self.policy = policy
         self.policy_options = dict(policy_options or {})

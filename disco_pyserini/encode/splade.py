@@ -8,9 +8,11 @@ import numpy as np
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
+from disco_pyserini.errors import InputError
 from disco_pyserini.quantize import DEFAULT_FACTOR, quantize_arrays
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+BACKENDS = ("torch", "onnx")
 
 
 class SparseVector(NamedTuple):
@@ -51,11 +53,16 @@ class SpladeEncoder:
 
     ``encode`` returns ``{term: float}`` dicts over the tokenizer vocabulary; ``encode_sparse``
     returns :class:`SparseVector` arrays without per-term Python work, for bulk export.
+    ``backend="onnx"`` runs the forward on ONNX Runtime (CPU, fp32; see :mod:`.onnx_runtime`).
     """
 
     def __init__(self, model_name_or_path: str, tokenizer_name: str | None = None, device: str | None = None,
-                 max_length: int = 256, batch_size: int = 32, dtype: str = "auto"):
-        self.device = device or default_device()
+                 max_length: int = 256, batch_size: int = 32, dtype: str = "auto", backend: str = "torch"):
+        if backend not in BACKENDS:
+            raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        self.device = device or ("cpu" if backend == "onnx" else default_device())
+        if backend == "onnx" and (self.device != "cpu" or dtype not in ("auto", "fp32")):
+            raise InputError("the onnx backend runs fp32 on the CPU; use --backend torch for a GPU or bf16/fp16")
         self.dtype = resolve_dtype(dtype, self.device)
         self.max_length = max_length
         self.batch_size = batch_size
@@ -69,6 +76,12 @@ class SpladeEncoder:
         # The MLM head may be wider than the tokenizer (padded vocabularies); those ids get no name.
         width = self.model.get_output_embeddings().weight.shape[0]
         self.terms = np.array(terms + [f"[unused_out_{i}]" for i in range(len(terms), width)], dtype=object)
+        self.onnx = None
+        if backend == "onnx":
+            from disco_pyserini.encode.onnx_runtime import OnnxSplade
+
+            self.onnx = OnnxSplade(model_name_or_path)
+            self.model = None  # only its vocabulary width was needed; ONNX Runtime holds its own weights
 
     def _autocast(self):
         if self.dtype == torch.float32:
@@ -79,6 +92,8 @@ class SpladeEncoder:
         """Dense ``[batch, vocab]`` SPLADE weights for one batch of texts (no gradient)."""
         inputs = self.tokenizer(list(texts), max_length=self.max_length, truncation=True, padding="longest",
                                 return_tensors="pt", return_token_type_ids=False)
+        if self.onnx is not None:
+            return self.onnx.pooled(inputs["input_ids"], inputs["attention_mask"])
         mask = inputs["attention_mask"].to(self.device)
         with torch.inference_mode():
             with self._autocast():

@@ -35,6 +35,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="Java search threads")
     parser.add_argument("--device", default=None, help="encoder device (default: cuda if available)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+    parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],
+                        help="torch, or onnx: ONNX Runtime on the CPU (fp32; exported once and cached; needs the onnx extra)")
     parser.add_argument("--max-length", type=int, default=256, help="query token limit (DiSCo: 256)")
     parser.add_argument("--quantization-factor", type=float, default=None,
                         help="query impact = round(weight * factor); default: the index's (encoding.json) or 100")
@@ -60,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                           dtype=args.dtype, max_length=args.max_length,
                           quantization_factor=args.quantization_factor, bm25=args.bm25, k1=args.k1, b=args.b,
                           rewrites=dict(args.rewrites), run_tag=args.run_tag,
-                          query_topk=args.query_topk)
+                          query_topk=args.query_topk, backend=args.backend)
     print(f"searched {stats.queries} turns ({stats.encode_seconds:.1f}s encoding, {stats.search_seconds:.1f}s "
           f"searching); run written to {args.output}", file=sys.stderr)
     return 0

@@ -52,7 +52,7 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
                   threads: int = 1, device: str | None = None, dtype: str = "auto", max_length: int = 256,
                   quantization_factor: float | None = None, bm25: bool = False, k1: float = 0.9, b: float = 0.4,
                   rewrites: dict[str, str | os.PathLike] | None = None, run_tag: str | None = None,
-                  query_topk: int | None = None, progress: bool = True) -> SearchStats:
+                  query_topk: int | None = None, backend: str = "torch", progress: bool = True) -> SearchStats:
     """Search every turn of ``topics`` and write the run; batches encoding and Java-side search.
 
     With ``bm25`` the formulated text is searched with BM25 over a passage-text index (baseline rows);
@@ -81,7 +81,8 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
                                           quantization_factor=index_factor(searcher.metadata, quantization_factor,
                                                                            index),
                                           policy=policy, dtype=dtype, batch_size=batch_size,
-                                          policy_options=policy_options, top_k=query_topk)
+                                          policy_options=policy_options, top_k=query_topk,
+                                          backend=backend)
         queries = query_encoder.encode_batch
     results = []
     encode_seconds = search_seconds = 0.0
