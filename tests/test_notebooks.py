@@ -29,3 +29,12 @@ def test_reproduce_table_notebook():
     assert "| splade manual (tiny-lexical) | **0.993**† |" in outputs
     assert "\\multicolumn{4}{c}{sample}" in outputs
     assert "warning:" not in outputs
+
+
+def test_sparsity_efficiency_notebook():
+    outputs = execute("sparsity_efficiency.ipynb")
+    text = "\n".join(outputs)
+    assert "76 turns, 442 documents" in text
+    assert text.count("<png>") == 2  # effectiveness vs query terms, cost per stage
+    for row in ("disco top-2", "manual", "onnx"):
+        assert row in text
