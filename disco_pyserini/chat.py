@@ -23,7 +23,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--terms", type=int, default=12, help="query terms shown per turn")
     parser.add_argument("--device", default=None, help="encoder device")
     parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],
-                        help="torch, or onnx: ONNX Runtime on the CPU (fp32; exported once and cached; needs the onnx extra)")
+                        help="torch, or onnx: ONNX Runtime on the CPU (exported once, cached; needs the onnx extra)")
     parser.add_argument("--query-topk", type=int, default=None, metavar="K",
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
     return parser.parse_args(argv)

@@ -94,8 +94,8 @@ def _ranking(task, encoder: SpladeEncoder, turns, policy: str, top: int = 50) ->
 
 
 def _mrr(task, encoder: SpladeEncoder, policy: str) -> float:
-    run = [ir_measures.ScoredDoc(qid, doc, score) for qid, ranked in _ranking(task, encoder, task["test"], policy).items()
-           for doc, score in ranked]
+    ranking = _ranking(task, encoder, task["test"], policy)
+    run = [ir_measures.ScoredDoc(qid, doc, score) for qid, ranked in ranking.items() for doc, score in ranked]
     qrels = [ir_measures.Qrel(qid, doc, rel) for turn in task["test"] for qid in [turn.query_id]
              for doc, rel in task["qrels"][qid].items()]
     return ir_measures.calc_aggregate([ir_measures.RR @ 10], qrels, run)[ir_measures.RR @ 10]

@@ -17,7 +17,7 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
                         help="inference precision (auto: fp16 on CUDA, fp32 on CPU)")
     parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],
-                        help="torch, or onnx: ONNX Runtime on the CPU (fp32; exported once and cached; needs the onnx extra)")
+                        help="torch, or onnx: ONNX Runtime on the CPU (exported once, cached; needs the onnx extra)")
     parser.add_argument("--batch-size", type=int, default=32, help="texts per forward pass")
     parser.add_argument("--max-length", type=int, default=256, help="token limit (DiSCo: 256)")
     parser.add_argument("--quantization-factor", type=float, default=DEFAULT_FACTOR,

@@ -1,10 +1,10 @@
 """SPLADE on ONNX Runtime: the model plus max pooling exported once, then run on the CPU.
 
 On a CPU, ONNX Runtime ran the same fp32 forward 1.3-2.4x faster than PyTorch for one 256-token
-conversation of a BERT-base SPLADE (``bench/bench_query.py``), which is what query latency is made of. The exported graph
-takes ``input_ids`` and ``attention_mask`` (dynamic batch and length) and returns the pooled
-``[batch, vocab]`` weights ``max_i log(1 + relu(logit_ij))``, so the rest of the pipeline (sparse
-extraction, quantisation) is shared with the PyTorch path.
+conversation of a BERT-base SPLADE (``bench/bench_query.py``), which is what query latency is made
+of. The exported graph takes ``input_ids`` and ``attention_mask`` (dynamic batch and length) and
+returns the pooled ``[batch, vocab]`` weights ``max_i log(1 + relu(logit_ij))``, so the rest of the
+pipeline (sparse extraction, quantisation) is shared with the PyTorch path.
 
 Exports are cached under ``$DISCO_ONNX_CACHE`` (default ``~/.cache/disco_pyserini/onnx``), keyed
 by the checkpoint (its resolved path and the size and mtime of its files, or its hub name), and

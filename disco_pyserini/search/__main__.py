@@ -36,7 +36,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default=None, help="encoder device (default: cuda if available)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
     parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],
-                        help="torch, or onnx: ONNX Runtime on the CPU (fp32; exported once and cached; needs the onnx extra)")
+                        help="torch, or onnx: ONNX Runtime on the CPU (exported once, cached; needs the onnx extra)")
     parser.add_argument("--max-length", type=int, default=256, help="query token limit (DiSCo: 256)")
     parser.add_argument("--quantization-factor", type=float, default=None,
                         help="query impact = round(weight * factor); default: the index's (encoding.json) or 100")

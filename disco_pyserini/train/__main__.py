@@ -15,8 +15,16 @@ from disco_pyserini.cli import run
 from disco_pyserini.errors import InputError
 
 
+EPILOG = """other commands:
+  python -m disco_pyserini.train build --help      write a distillation file (teacher scores per training turn)
+  python -m disco_pyserini.train sparsity --help   average non-zero terms and FLOPS of queries and documents"""
+
+
 def _train(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.train", description="Train a DiSCo student.")
+    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.train",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     description="Train a DiSCo student (config keys: disco_pyserini.train.config).",
+                                     epilog=EPILOG)
     parser.add_argument("--config", help="YAML or JSON config (keys: see disco_pyserini.train.config)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     parser.add_argument("--output-dir")
