@@ -155,3 +155,23 @@ def test_trained_query_topk_is_applied_at_search_time(task, tmp_path):
     assert len(DiscoQueryEncoder(str(path), device="cpu").encode(turn)) == 3
     assert len(DiscoQueryEncoder(str(path), device="cpu", top_k=0).encode(turn)) > 3
     assert len(DiscoQueryEncoder(str(path), device="cpu", top_k=1).encode(turn)) == 1
+
+
+def test_torchrun_on_cpus_trains_one_distributed_student(task, tmp_path):
+    """``torchrun`` with two CPU processes runs one DDP training (rank 0 logs and saves), not two copies."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "ddp.json"
+    config.write_text(json.dumps({"distillation": str(task["root"] / "train.distill.jsonl"),
+                                  "corpus": str(task["corpus"]), "model": str(task["model"]), "max_steps": 2,
+                                  "batch_size": 4, "logging_steps": 1, "training_args": {"disable_tqdm": True}}))
+    output = tmp_path / "student"
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                             "-m", "disco_pyserini.train", "--config", str(config), "--output-dir", str(output)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    logged = result.stdout + result.stderr
+    assert logged.count("'train_runtime'") == 1 and logged.count("student saved to") == 1, logged[-2000:]
+    assert (output / "model.safetensors").is_file()
+    assert json.loads((output / "disco_training.json").read_text())["max_steps"] == 2

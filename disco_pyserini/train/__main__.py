@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Sequence
 
 from disco_pyserini.cli import run
@@ -37,7 +38,9 @@ def _train(argv: Sequence[str]) -> int:
 
     config = load_config(args.config, args.set, output_dir=args.output_dir, max_steps=args.max_steps,
                          learning_rate=args.learning_rate, batch_size=args.batch_size)
-    print(f"student saved to {train(config)}")
+    output = train(config)
+    if int(os.environ.get("RANK", "0")) == 0:  # one line, not one per torchrun process
+        print(f"student saved to {output}")
     return 0
 
 

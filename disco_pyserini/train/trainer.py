@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import torch
+import transformers
 from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer, TrainingArguments
 
 from disco_pyserini.atomic import atomic_write
@@ -127,10 +128,14 @@ def training_arguments(config: TrainConfig) -> TrainingArguments:
     precision = ("fp16" if cuda else "fp32") if config.precision == "auto" else config.precision
     if precision == "fp16" and not cuda:
         raise InputError("precision fp16 needs a CUDA device; use bf16 or fp32 on CPU")
+    # transformers 5 reads a float warmup_steps < 1 as a ratio and dropped warmup_ratio; 4.x still has it.
+    warmup = "warmup_steps" if int(transformers.__version__.split(".")[0]) >= 5 else "warmup_ratio"
     values: dict[str, Any] = dict(
         output_dir=config.output_dir, per_device_train_batch_size=config.batch_size,
         learning_rate=config.learning_rate, num_train_epochs=config.epochs, max_steps=config.max_steps,
-        warmup_steps=config.warmup_ratio, weight_decay=config.weight_decay, seed=config.seed,
+        weight_decay=config.weight_decay, seed=config.seed, **{warmup: config.warmup_ratio},
+        # Without use_cpu, torchrun on a CPU-only machine starts N independent trainings, not one DDP run.
+        use_cpu=not cuda,
         fp16=precision == "fp16", bf16=precision == "bf16", logging_steps=config.logging_steps,
         save_strategy="steps" if config.save_steps else "no", save_steps=config.save_steps or 500,
         remove_unused_columns=False, report_to="none", dataloader_pin_memory=cuda,
@@ -173,7 +178,8 @@ def train(config: TrainConfig) -> Path:
     """Train a DiSCo student; the final model and tokenizer go to ``config.output_dir`` (HF format)."""
     trainer = build_trainer(config)
     trainer.train()
-    trainer.save_model(config.output_dir)
-    with atomic_write(Path(config.output_dir) / TRAINING_CONFIG) as handle:
-        json.dump(dataclasses.asdict(config), handle, indent=2)
+    trainer.save_model(config.output_dir)  # on the main process only, under torchrun/accelerate
+    if trainer.is_world_process_zero():
+        with atomic_write(Path(config.output_dir) / TRAINING_CONFIG) as handle:
+            json.dump(dataclasses.asdict(config), handle, indent=2)
     return Path(config.output_dir)
