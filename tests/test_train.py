@@ -175,3 +175,18 @@ def test_torchrun_on_cpus_trains_one_distributed_student(task, tmp_path):
     assert logged.count("'train_runtime'") == 1 and logged.count("student saved to") == 1, logged[-2000:]
     assert (output / "model.safetensors").is_file()
     assert json.loads((output / "disco_training.json").read_text())["max_steps"] == 2
+
+
+def test_collapsing_query_vectors_are_reported(task, tmp_path, caplog):
+    from disco_pyserini.train import load_config
+    from disco_pyserini.train.trainer import build_trainer
+
+    trainer = build_trainer(load_config(None, distillation=str(task["root"] / "train.distill.jsonl"),
+                                        corpus=str(task["corpus"]), model=str(task["model"]),
+                                        output_dir=str(tmp_path), training_args={"disable_tqdm": True}))
+    with caplog.at_level("WARNING", logger="disco_pyserini.train.trainer"):
+        for _ in range(2):  # two logging steps of a collapsed student: one warning
+            trainer._sums.update(loss_kl=1.4, q_nonzero=0.2)
+            trainer._count = 1
+            trainer.log({"loss": 1.4})
+    assert len(caplog.records) == 1 and "collapsing to zero (0.20 non-zero terms" in caplog.records[0].message

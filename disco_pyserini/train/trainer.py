@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -26,6 +27,11 @@ from disco_pyserini.train.config import TRAINING_CONFIG, TrainConfig
 from disco_pyserini.train.data import DistillCollator, DistillDataset, load_texts
 from disco_pyserini.train.losses import LOSSES, anti_zero, contrastive
 from disco_pyserini.train.model import REGULARISERS, nonzero_terms, prune_topk, splade_pool, warmup_lambda
+
+logger = logging.getLogger(__name__)
+
+COLLAPSED = 1.0
+"""Below this many non-zero query terms on average, the student has (nearly) collapsed to all-zero vectors."""
 
 
 class FrozenDocumentEncoder:
@@ -76,6 +82,7 @@ class DiscoTrainer(Trainer):
         self.documents = documents
         self._sums: dict[str, float] = defaultdict(float)
         self._count = 0
+        self._warned = False
 
     def loss_terms(self, model: torch.nn.Module, inputs: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
         """Total loss and each (unweighted) term, plus sparsity statistics, for one batch."""
@@ -119,6 +126,12 @@ class DiscoTrainer(Trainer):
             logs.update({key: round(value / self._count, 6) for key, value in self._sums.items()})
             self._sums.clear()
             self._count = 0
+            if logs["q_nonzero"] < COLLAPSED and not self._warned:
+                # ReLU zeros pass no gradient back: a collapsed student rarely recovers, so say so early.
+                self._warned = True
+                logger.warning("query vectors are collapsing to zero (%.2f non-zero terms on average at step %d): "
+                               "lower learning_rate, or check that the teacher scores and the student's initial "
+                               "scores are on comparable scales", logs["q_nonzero"], self.state.global_step)
         super().log(logs, start_time)
 
 
