@@ -7,7 +7,7 @@ Baseline (what ``python -m pyserini.encode input ... encoder --encoder-class spl
 Both run in this process with models loaded and warmed up first; rounds alternate the order
 (ABBA) so drift from other load on the machine hits both alike.
 
-    python bench/bench_encode.py --docs 128 --rounds 2 --bf16
+    python bench/bench_encode.py --docs 128 --rounds 2 --bf16 [--onnx]
 """
 from __future__ import annotations
 
@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--min-words", type=int, default=20)
     parser.add_argument("--max-words", type=int, default=200)
     parser.add_argument("--bf16", action="store_true", help="also time ours with --dtype bf16")
+    parser.add_argument("--onnx", action="store_true", help="also time ours with --backend onnx")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = parser.parse_args()
     set_threads(args.threads)
@@ -96,6 +97,12 @@ def main() -> None:
     if args.bf16:
         systems["ours-bf16"] = SpladeEncoder(model, device="cpu", batch_size=args.batch_size,
                                              max_length=args.max_length, dtype="bf16")
+    if args.onnx:
+        import os
+
+        os.environ.setdefault("DISCO_ONNX_CACHE", str(OUT / "onnx"))
+        systems["ours-onnx"] = SpladeEncoder(model, batch_size=args.batch_size, max_length=args.max_length,
+                                             backend="onnx")
     warm = ["warm up text " * 20] * 2
     systems["pyserini"].encode(texts=warm, max_length=args.max_length)
     for name, enc in systems.items():
