@@ -205,3 +205,19 @@ def test_llm_rewrite_files_are_searched_as_a_named_source(tmp_path):
     assert untagged(tmp_path / "llm.txt") == untagged(tmp_path / "manual.txt")
     missing = run_cli(*common, "--policy", "rewrite:llm", "--output", str(tmp_path / "none.txt"))
     assert missing.returncode == 2 and "no rewrite from source 'llm'" in missing.stderr
+
+
+def test_duplicate_turn_ids_are_refused_and_runs_keep_topic_order(sample_index, lexical_splade, tmp_path):
+    from disco_pyserini.sample import CONVERSATIONS
+    from disco_pyserini.search.pipeline import load_turns, search_topics
+
+    run = tmp_path / "run.trec"
+    search_topics(sample_index / "index", CONVERSATIONS, str(lexical_splade), run, hits=5, batch_size=8,
+                  device="cpu", progress=False)
+    qids = list(dict.fromkeys(line.split()[0] for line in run.read_text().splitlines()))
+    # Batches are encoded in length order; the run still follows the topics file.
+    assert qids == [turn.query_id for turn in load_turns(CONVERSATIONS)]
+    first = CONVERSATIONS.read_text().splitlines()[0]
+    twice = write_jsonl(tmp_path / "twice.jsonl", [json.loads(first), json.loads(first)])
+    with pytest.raises(InputError, match="query id 'c1_1' occurs twice"):
+        load_turns(twice)

@@ -38,6 +38,12 @@ def load_turns(topics: str | os.PathLike, topics_format: str | None = None,
     turns = list(turns)
     if not turns:
         raise InputError("no turns found", topics)
+    seen: set[str] = set()
+    for turn in turns:
+        if turn.query_id in seen:
+            raise InputError(f"query id {turn.query_id!r} occurs twice; each turn needs its own id for the run "
+                             "and the qrels", topics)
+        seen.add(turn.query_id)
     return turns
 
 
@@ -65,9 +71,9 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
     from disco_pyserini.topics import formulate
 
     turns = load_turns(topics, topics_format, rewrites)  # parsed fully first: bad topics fail before model loading
+    options = policy_options or {}
     if bm25:
         searcher = Bm25Searcher(index, k1, b)
-        options = policy_options or {}
 
         def queries(batch):
             return [bm25_text(formulate(turn, policy, **options)) for turn in batch]
@@ -84,19 +90,22 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
                                           policy_options=policy_options, top_k=query_topk,
                                           backend=backend)
         queries = query_encoder.encode_batch
-    results = []
+    # Batches of similar length pad less: DiSCo inputs run from a few tokens (first turns) to 256. The run file
+    # still lists turns in topic order.
+    by_length = sorted(turns, key=lambda turn: len(formulate(turn, policy, **options)))
+    found: dict[str, list] = {}
     encode_seconds = search_seconds = 0.0
     with tqdm(total=len(turns), desc="search", unit="turn", disable=not progress) as bar:
-        for start in range(0, len(turns), batch_size):
-            batch = turns[start:start + batch_size]
+        for start in range(0, len(by_length), batch_size):
+            batch = by_length[start:start + batch_size]
             tick = time.perf_counter()
             batch_queries = queries(batch)
             tock = time.perf_counter()
-            found = searcher.batch_search(batch_queries, [t.query_id for t in batch], hits, threads)
+            found.update(searcher.batch_search(batch_queries, [t.query_id for t in batch], hits, threads))
             search_seconds += time.perf_counter() - tock
             encode_seconds += tock - tick
-            results.extend((t.query_id, found[t.query_id]) for t in batch)
             bar.update(len(batch))
     method = "bm25" if bm25 else "disco"
-    write_run(results, output, run_tag or (method if policy == "disco" else f"{method}-{policy}"))
+    write_run(((t.query_id, found[t.query_id]) for t in turns), output,
+              run_tag or (method if policy == "disco" else f"{method}-{policy}"))
     return SearchStats(len(turns), encode_seconds, search_seconds)
