@@ -82,9 +82,13 @@ def encode_queries(args: argparse.Namespace) -> int:
                                 backend=args.backend)
     turns = load_turns(args.topics, args.topics_format, dict(args.rewrites))
     texts = [encoder.query_text(turn) for turn in turns]
-    vectors = []
+    # Length-sorted batches pad less (see bench/bench_batches.py); the output keeps topic order.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors: list[dict[str, int]] = [{}] * len(texts)
     for start in tqdm(range(0, len(texts), args.batch_size), desc="encode queries", unit="batch"):
-        vectors.extend(encoder.encode_batch(texts[start:start + args.batch_size]))
+        batch = order[start:start + args.batch_size]
+        for i, vector in zip(batch, encoder.encode_batch([texts[i] for i in batch])):
+            vectors[i] = vector
     count = write_encoded_queries([t.query_id for t in turns], texts, vectors, args.output, args.topics_output)
     print(f"encoded {count} queries into {args.output}", file=sys.stderr)
     return 0
