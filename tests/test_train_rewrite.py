@@ -73,3 +73,14 @@ def test_cli_writes_rewrites(tiny_llm, tmp_path, capsys):
     assert main(["--llm", str(tiny_llm), "--topics", str(CONVERSATIONS), "--output", str(output),
                  "--max-new-tokens", "2", "--batch-size", "16", "--device", "cpu", "--no-progress"]) == 0
     assert len(output.read_text().splitlines()) == len(list(load_topics(CONVERSATIONS)))
+
+
+def test_prompt_shows_ikat_ptkb_statements():
+    from disco_pyserini.rewrite import conversation_text
+    from disco_pyserini.topics import Exchange, Turn
+
+    turn = Turn("1-1_2", "1-1", "Which one suits me?", (Exchange("I need a new bike.", "Road or gravel?"),),
+                ptkb=("I live in the Alps.", "I am vegetarian."))
+    text = conversation_text(turn)
+    assert "About the user: I live in the Alps.\nAbout the user: I am vegetarian.\nQ: I need a new bike." in text
+    assert text.endswith("A: Road or gravel?\nLast question: Which one suits me?")

@@ -7,6 +7,7 @@ self-contained rewrite of the current question, the answer only::
     without the conversation: resolve pronouns and omissions, keep the meaning, add nothing else.
     Answer with the rewritten question only.
 
+    About the user: <PTKB statement>      (iKAT turns only, one line per statement)
     Q: <q_1>
     A: <a_1>
     ...
@@ -27,8 +28,10 @@ INSTRUCTION = ("Rewrite the last question of this conversation into a self-conta
 
 
 def conversation_text(turn: Turn, max_answer_chars: int | None = 500) -> str:
-    """The instruction, the history as ``Q:``/``A:`` lines (answers clipped) and the last question."""
+    """The instruction, the user's PTKB (iKAT), the history as ``Q:``/``A:`` lines (answers clipped) and the
+    last question."""
     lines = [INSTRUCTION, ""]
+    lines += [f"About the user: {statement}" for statement in turn.ptkb]
     for exchange in turn.history:
         lines.append(f"Q: {exchange.utterance}")
         if exchange.response:
