@@ -21,6 +21,7 @@ def test_onnx_pooled_weights_match_torch(random_splade, onnx_cache):
     torch_encoder = SpladeEncoder(str(random_splade), device="cpu")
     onnx_encoder = SpladeEncoder(str(random_splade), backend="onnx")
     assert onnx_encoder.model is None and list(onnx_cache.glob("*.onnx")) == [onnx_encoder.onnx.path]
+    assert list(onnx_encoder.terms) == list(torch_encoder.terms)  # vocabulary width read from the graph
     # Batches of different lengths exercise the dynamic batch and length axes.
     for batch in (TEXTS, TEXTS[:1]):
         assert torch.allclose(onnx_encoder.pooled(batch), torch_encoder.pooled(batch), atol=1e-4)

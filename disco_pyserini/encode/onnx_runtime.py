@@ -101,6 +101,8 @@ class OnnxSplade:
         options.intra_op_num_threads = threads  # 0: ONNX Runtime's default, one per physical core
         self.path = path
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        # Only the batch axis is dynamic, so the graph states the MLM head's width.
+        self.width: int = self.session.get_outputs()[0].shape[1]
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """``[batch, vocab]`` float32 weights for one tokenised batch."""

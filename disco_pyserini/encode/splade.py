@@ -67,21 +67,24 @@ class SpladeEncoder:
         self.max_length = max_length
         self.batch_size = batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_name or model_name_or_path)
-        self.model = AutoModelForMaskedLM.from_pretrained(model_name_or_path).to(self.device).eval()
+        self.onnx = None
+        if backend == "onnx":
+            from disco_pyserini.encode.onnx_runtime import OnnxSplade
+
+            # ONNX Runtime holds its own weights: the PyTorch model is loaded only to export, once.
+            self.onnx = OnnxSplade(model_name_or_path)
+            self.model = None
+            width = self.onnx.width
+        else:
+            self.model = AutoModelForMaskedLM.from_pretrained(model_name_or_path).to(self.device).eval()
+            width = self.model.get_output_embeddings().weight.shape[0]
         vocab = self.tokenizer.get_vocab()
         terms = [""] * len(vocab)
         for term, index in vocab.items():
             if index < len(terms):
                 terms[index] = term
         # The MLM head may be wider than the tokenizer (padded vocabularies); those ids get no name.
-        width = self.model.get_output_embeddings().weight.shape[0]
         self.terms = np.array(terms + [f"[unused_out_{i}]" for i in range(len(terms), width)], dtype=object)
-        self.onnx = None
-        if backend == "onnx":
-            from disco_pyserini.encode.onnx_runtime import OnnxSplade
-
-            self.onnx = OnnxSplade(model_name_or_path)
-            self.model = None  # only its vocabulary width was needed; ONNX Runtime holds its own weights
 
     def _autocast(self):
         if self.dtype == torch.float32:
