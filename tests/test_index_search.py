@@ -221,3 +221,10 @@ def test_duplicate_turn_ids_are_refused_and_runs_keep_topic_order(sample_index, 
     twice = write_jsonl(tmp_path / "twice.jsonl", [json.loads(first), json.loads(first)])
     with pytest.raises(InputError, match="query id 'c1_1' occurs twice"):
         load_turns(twice)
+
+
+def test_length_sorted_batches_group_similar_lengths_and_cover_every_index():
+    from disco_pyserini.encode.batching import length_sorted_batches
+
+    batches = list(length_sorted_batches([50, 3, 200, 7, 3, 120, 9], 3))
+    assert batches == [[1, 4, 3], [6, 0, 5], [2]]

@@ -72,6 +72,7 @@ def encode_docs(args: argparse.Namespace) -> int:
 def encode_queries(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from disco_pyserini.encode.batching import length_sorted_batches
     from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.encode.queries import write_encoded_queries
     from disco_pyserini.search.pipeline import load_turns
@@ -82,11 +83,10 @@ def encode_queries(args: argparse.Namespace) -> int:
                                 backend=args.backend)
     turns = load_turns(args.topics, args.topics_format, dict(args.rewrites))
     texts = [encoder.query_text(turn) for turn in turns]
-    # Length-sorted batches pad less (see bench/bench_batches.py); the output keeps topic order.
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     vectors: list[dict[str, int]] = [{}] * len(texts)
-    for start in tqdm(range(0, len(texts), args.batch_size), desc="encode queries", unit="batch"):
-        batch = order[start:start + args.batch_size]
+    # Length-sorted batches pad less (see bench/bench_batches.py); the output keeps topic order.
+    batches = list(length_sorted_batches([len(text) for text in texts], args.batch_size))
+    for batch in tqdm(batches, desc="encode queries", unit="batch"):
         for i, vector in zip(batch, encoder.encode_batch([texts[i] for i in batch])):
             vectors[i] = vector
     count = write_encoded_queries([t.query_id for t in turns], texts, vectors, args.output, args.topics_output)

@@ -66,6 +66,7 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
     """
     from tqdm import tqdm
 
+    from disco_pyserini.encode.batching import length_sorted_batches
     from disco_pyserini.search.run_file import write_run
     from disco_pyserini.search.searcher import Bm25Searcher, ImpactSearcher
     from disco_pyserini.topics import formulate
@@ -92,12 +93,12 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, encoder: 
         queries = query_encoder.encode_batch
     # Batches of similar length pad less: DiSCo inputs run from a few tokens (first turns) to 256. The run file
     # still lists turns in topic order.
-    by_length = sorted(turns, key=lambda turn: len(formulate(turn, policy, **options)))
+    lengths = [len(formulate(turn, policy, **options)) for turn in turns]
     found: dict[str, list] = {}
     encode_seconds = search_seconds = 0.0
     with tqdm(total=len(turns), desc="search", unit="turn", disable=not progress) as bar:
-        for start in range(0, len(by_length), batch_size):
-            batch = by_length[start:start + batch_size]
+        for indices in length_sorted_batches(lengths, batch_size):
+            batch = [turns[i] for i in indices]
             tick = time.perf_counter()
             batch_queries = queries(batch)
             tock = time.perf_counter()
