@@ -91,3 +91,35 @@ def test_sparsity(lexical_splade):
     stats = sparsity(encoder, encoder, ["giraffe diet", "kyoto climate"], ["the giraffe eats leaves", "kyoto"])
     assert stats.query_terms == 2 and 0 < stats.flops <= stats.query_terms
     assert sparsity(encoder, encoder, ["giraffe diet"], ["giraffe"], query_topk=1).query_terms == 1
+
+
+def test_build_and_sparsity_commands(lexical_splade, tmp_path, capsys):
+    from disco_pyserini.sample import CONVERSATIONS, CORPUS, QRELS
+    from disco_pyserini.topics import load_topics
+    from disco_pyserini.train.__main__ import main
+
+    turns = [turn for turn in load_topics(CONVERSATIONS) if turn.topic_id in ("c1", "c2")]
+    topics = tmp_path / "topics.jsonl"
+    topics.write_text("".join(line + "\n" for line in CONVERSATIONS.read_text().splitlines()[:2]))
+    rewrites = tmp_path / "copy.jsonl"
+    rewrites.write_text("".join(json.dumps({"qid": t.query_id, "rewrite": t.utterance}) + "\n" for t in turns))
+    docs = [json.loads(line)["id"] for line in CORPUS.read_text().splitlines()]
+    run = tmp_path / "teacher.run"
+    run.write_text("".join(f"{t.query_id} Q0 {doc} {rank} {100 - rank} t\n" for t in turns
+                           for rank, doc in enumerate(docs[:40], 1)))
+    out = tmp_path / "distill.jsonl"
+    assert main(["build", "--topics", str(topics), "--qrels", str(QRELS), "--run", str(run), "--corpus", str(CORPUS),
+                 "--doc-encoder", str(lexical_splade), "--rewrites", f"copy={rewrites}", "--teacher", "manual",
+                 "--teacher", "copy", "--negatives", "4", "--device", "cpu", "--output", str(out),
+                 "--no-progress"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    positives = [(t.query_id, doc) for t in turns for doc, rel in read_qrels(QRELS).get(t.query_id, {}).items()
+                 if rel >= 1]
+    assert sorted((row["qid"], row["doc_ids"][0]) for row in rows) == sorted(positives)  # one example per positive
+    assert all(set(row["teacher_scores"]) == {"manual", "copy"} and len(row["doc_ids"]) == 5 for row in rows)
+    assert f"{len(rows)} examples from {len(turns)} turns" in capsys.readouterr().out
+
+    assert main(["sparsity", "--encoder", str(lexical_splade), "--topics", str(topics), "--corpus", str(CORPUS),
+                 "--query-topk", "2", "--device", "cpu"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["queries"] == len(turns) and stats["query_terms"] <= 2 and stats["documents"] == len(docs)

@@ -12,8 +12,7 @@ import json
 import os
 from typing import Sequence
 
-from disco_pyserini.cli import run
-from disco_pyserini.errors import InputError
+from disco_pyserini.cli import name_value, run
 
 
 EPILOG = """other commands:
@@ -44,16 +43,10 @@ def _train(argv: Sequence[str]) -> int:
     return 0
 
 
-def _turns(args: argparse.Namespace):
-    from disco_pyserini.topics import attach_rewrites, load_topics
+def _turns(args: argparse.Namespace) -> list:
+    from disco_pyserini.search.pipeline import load_turns
 
-    turns = load_topics(args.topics, args.topics_format)
-    for item in args.rewrites:
-        name, eq, path = item.partition("=")
-        if not eq:
-            raise InputError(f"--rewrites {item!r} must look like NAME=FILE")
-        turns = attach_rewrites(turns, path, name)
-    return list(turns)
+    return load_turns(args.topics, args.topics_format, dict(args.rewrites))
 
 
 def _build(argv: Sequence[str]) -> int:
@@ -61,7 +54,7 @@ def _build(argv: Sequence[str]) -> int:
                                      description="Write a distillation file (teacher scores per training turn).")
     parser.add_argument("--topics", required=True)
     parser.add_argument("--topics-format")
-    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE",
+    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=name_value,
                         help="attach a rewrite file as teacher source NAME")
     parser.add_argument("--teacher", action="append", metavar="NAME",
                         help="teacher rewrite source (manual, automatic or a --rewrites name); repeat; default manual")
@@ -108,7 +101,7 @@ def _sparsity(argv: Sequence[str]) -> int:
     parser.add_argument("--doc-encoder", help="document encoder (default: --encoder)")
     parser.add_argument("--topics", required=True)
     parser.add_argument("--topics-format")
-    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE")
+    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=name_value)
     parser.add_argument("--policy", default="disco", help="query formulation (disco, raw, manual, rewrite:NAME...)")
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--max-docs", type=int, default=10000, help="documents sampled from the corpus head")
