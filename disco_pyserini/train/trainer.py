@@ -22,9 +22,10 @@ import transformers
 from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer, TrainingArguments
 
 from disco_pyserini.atomic import atomic_write
+from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.errors import InputError
 from disco_pyserini.train.config import TRAINING_CONFIG, TrainConfig
-from disco_pyserini.train.data import DistillCollator, DistillDataset, load_texts
+from disco_pyserini.train.data import DistillCollator, DistillDataset, dense_vectors, load_texts
 from disco_pyserini.train.losses import LOSSES, anti_zero, contrastive
 from disco_pyserini.train.model import REGULARISERS, nonzero_terms, prune_topk, splade_pool, warmup_lambda
 
@@ -37,34 +38,22 @@ COLLAPSED = 1.0
 class FrozenDocumentEncoder:
     """SPLADE vectors of the training documents from a frozen encoder, cached sparsely on the CPU."""
 
-    def __init__(self, model_name_or_path: str, texts: Mapping[str, str], max_length: int = 256,
-                 batch_size: int = 32):
-        self.tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
-        self.model = AutoModelForMaskedLM.from_pretrained(model_name_or_path).eval().requires_grad_(False)
+    def __init__(self, encoder: SpladeEncoder, texts: Mapping[str, str]):
+        self.encoder = encoder
         self.texts = texts
-        self.max_length = max_length
-        self.batch_size = batch_size
-        self.vocab_size = self.model.get_output_embeddings().weight.shape[0]
+        self.vocab_size = len(encoder.terms)
         # Sparse (ids, weights) per doc: dense rows of a 30k vocabulary would not fit for large training sets.
         self.cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
-    def _encode(self, doc_ids: Sequence[str], device: torch.device) -> None:
-        self.model.to(device)
-        for start in range(0, len(doc_ids), self.batch_size):
-            chunk = doc_ids[start:start + self.batch_size]
-            inputs = self.tokenizer([self.texts[doc] for doc in chunk], max_length=self.max_length,
-                                    truncation=True, padding="longest", return_tensors="pt",
-                                    return_token_type_ids=False).to(device)
-            with torch.no_grad():
-                dense = splade_pool(self.model, inputs["input_ids"], inputs["attention_mask"]).float().cpu()
-            for doc, row in zip(chunk, dense):
-                ids = row.nonzero().squeeze(-1)
-                self.cache[doc] = (ids, row[ids])
+    def _encode(self, doc_ids: Sequence[str]) -> None:
+        for doc, row in zip(doc_ids, dense_vectors(self.encoder, [self.texts[doc] for doc in doc_ids])):
+            ids = row.nonzero().squeeze(-1)
+            self.cache[doc] = (ids, row[ids])
 
     def vectors(self, doc_ids: Sequence[Sequence[str]], device: torch.device) -> torch.Tensor:
         """``[batch, docs, vocab]`` dense vectors; padding ids (``""``) give zero rows."""
         flat = [doc for row in doc_ids for doc in row]
-        self._encode(sorted({doc for doc in flat if doc and doc not in self.cache}), device)
+        self._encode(sorted({doc for doc in flat if doc and doc not in self.cache}))
         out = torch.zeros(len(flat), self.vocab_size)
         for i, doc in enumerate(flat):
             if doc:
@@ -178,11 +167,14 @@ def build_trainer(config: TrainConfig) -> DiscoTrainer:
     tokenizer = AutoTokenizer.from_pretrained(config.model)
     model = AutoModelForMaskedLM.from_pretrained(config.model)
     freeze_except(model, config.trainable)
-    documents = FrozenDocumentEncoder(config.doc_encoder or config.model, load_texts(config.corpus, dataset.doc_ids()),
-                                      max_length=config.max_length)
+    args = training_arguments(config)
+    # fp32 whatever the training precision: teacher scores were computed from fp32 document vectors too.
+    doc_encoder = SpladeEncoder(config.doc_encoder or config.model, device=str(args.device), dtype="fp32",
+                                max_length=config.max_length)
+    documents = FrozenDocumentEncoder(doc_encoder, load_texts(config.corpus, dataset.doc_ids()))
     if model.get_output_embeddings().weight.shape[0] != documents.vocab_size:
         raise InputError("query and document encoders have different vocabularies; use checkpoints of one family")
-    return DiscoTrainer(model=model, args=training_arguments(config), data_collator=DistillCollator(
+    return DiscoTrainer(model=model, args=args, data_collator=DistillCollator(
         tokenizer, config.max_length), train_dataset=dataset, processing_class=tokenizer, config=config,
         documents=documents)
 
