@@ -21,7 +21,7 @@ import torch
 
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.topics import Exchange, Turn, formulate
-from disco_pyserini.train.data import DistillDataset, build_distillation, dense_vectors, read_run
+from disco_pyserini.train.data import DistillDataset, build_distillation, dense_vectors, ranked_run
 from disco_pyserini.train.losses import kl
 
 ATTRIBUTES = {"diet": "eats leaves roots insects", "habitat": "lives forests rivers caves",
@@ -81,7 +81,7 @@ def task(tmp_path_factory):
         run.write_text("".join(f"{qid} Q0 {doc} {rank} {score} teacher\n" for qid, ranked in
                                _ranking(task, encoder, task[split], "manual").items()
                                for rank, (doc, score) in enumerate(ranked, 1)))
-        build_distillation(task[split], qrels, read_run(run), corpus, ["manual", "expansion"], encoder, encoder,
+        build_distillation(task[split], qrels, ranked_run(run), corpus, ["manual", "expansion"], encoder, encoder,
                            root / f"{split}.distill.jsonl", negatives=8, skip_top=0, max_rank=50, progress=False)
     return task
 

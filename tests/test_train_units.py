@@ -8,7 +8,7 @@ import torch
 
 from disco_pyserini.errors import InputError
 from disco_pyserini.train.config import load_config
-from disco_pyserini.train.data import DistillDataset, build_distillation, fuse, read_qrels, sample_negatives
+from disco_pyserini.train.data import DistillDataset, build_distillation, fuse, load_qrels, sample_negatives
 from disco_pyserini.train.losses import anti_zero, contrastive, kl, margin_mse
 from disco_pyserini.train.model import prune_topk, warmup_lambda
 
@@ -52,7 +52,7 @@ def test_fusion_and_negatives():
 
 def test_missing_qrels_is_one_line_error(tmp_path):
     with pytest.raises(InputError, match="qrels file not found"):
-        read_qrels(tmp_path / "missing.txt")
+        load_qrels(tmp_path / "missing.txt")
 
 
 def test_distillation_file(lexical_splade, tmp_path):
@@ -66,7 +66,7 @@ def test_distillation_file(lexical_splade, tmp_path):
     run = {turn.query_id: docs[:60] for turn in turns}
     encoder = SpladeEncoder(str(lexical_splade), device="cpu")
     out = tmp_path / "distill.jsonl"
-    stats = build_distillation(turns, read_qrels(QRELS), run, CORPUS, ["manual", "copy"], encoder, encoder, out,
+    stats = build_distillation(turns, load_qrels(QRELS), run, CORPUS, ["manual", "copy"], encoder, encoder, out,
                                negatives=4, progress=False)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert stats.examples == len(rows) > 0
@@ -80,7 +80,7 @@ def test_distillation_file(lexical_splade, tmp_path):
     with pytest.raises(InputError, match="no scores from teacher"):
         DistillDataset(out, ["mistral"])
     with pytest.raises(InputError, match="has no rewrite from teacher 'other'"):
-        build_distillation(turns, read_qrels(QRELS), run, CORPUS, ["other"], encoder, encoder, out, progress=False)
+        build_distillation(turns, load_qrels(QRELS), run, CORPUS, ["other"], encoder, encoder, out, progress=False)
 
 
 def test_sparsity(lexical_splade):
@@ -113,7 +113,7 @@ def test_build_and_sparsity_commands(lexical_splade, tmp_path, capsys):
                  "--teacher", "copy", "--negatives", "4", "--device", "cpu", "--output", str(out),
                  "--no-progress"]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    positives = [(t.query_id, doc) for t in turns for doc, rel in read_qrels(QRELS).get(t.query_id, {}).items()
+    positives = [(t.query_id, doc) for t in turns for doc, rel in load_qrels(QRELS).get(t.query_id, {}).items()
                  if rel >= 1]
     assert sorted((row["qid"], row["doc_ids"][0]) for row in rows) == sorted(positives)  # one example per positive
     assert all(set(row["teacher_scores"]) == {"manual", "copy"} and len(row["doc_ids"]) == 5 for row in rows)

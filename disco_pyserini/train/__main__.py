@@ -58,7 +58,7 @@ def _build(argv: Sequence[str]) -> int:
                         help="attach a rewrite file as teacher source NAME")
     parser.add_argument("--teacher", action="append", metavar="NAME",
                         help="teacher rewrite source (manual, automatic or a --rewrites name); repeat; default manual")
-    parser.add_argument("--qrels", required=True)
+    parser.add_argument("--qrels", required=True, help="qrels file or dataset name (cast2019, topiocqa, ...)")
     parser.add_argument("--run", required=True, help="TREC run the negatives are sampled from (e.g. the teacher's)")
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--doc-encoder", required=True, help="frozen SPLADE document encoder (hub name or path)")
@@ -77,9 +77,9 @@ def _build(argv: Sequence[str]) -> int:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     from disco_pyserini.encode.splade import SpladeEncoder
-    from disco_pyserini.train.data import build_distillation, read_qrels, read_run
+    from disco_pyserini.train.data import build_distillation, load_qrels, ranked_run
 
-    qrels, ranked = read_qrels(args.qrels), read_run(args.run)
+    qrels, ranked = load_qrels(args.qrels), ranked_run(args.run)
     turns = _turns(args)
     doc_encoder = SpladeEncoder(args.doc_encoder, device=args.device, max_length=args.max_length,
                                 batch_size=args.batch_size)

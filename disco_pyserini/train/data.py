@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -32,44 +31,22 @@ from disco_pyserini.atomic import atomic_write
 from disco_pyserini.encode.corpus import read_corpus
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.errors import InputError
+from disco_pyserini.eval.qrels import Qrels, read_qrels, resolve_qrels
+from disco_pyserini.eval.runs import read_run
 from disco_pyserini.topics import Turn, formulate
 from disco_pyserini.train.losses import PAD_SCORE
 
 BUILD_FUSIONS = ("mean", "max", "separate")
 
 
-def read_qrels(path: str | os.PathLike) -> dict[str, dict[str, int]]:
-    """TREC qrels (``qid iter docid rel``) as ``{qid: {docid: rel}}``."""
-    if not Path(path).is_file():
-        raise InputError("qrels file not found; check --qrels", path)
-    qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 4 or not parts[3].lstrip("-").isdigit():
-                raise InputError("expected 'qid iteration docid relevance' (4 columns, integer relevance)",
-                                 path, number)
-            qrels[parts[0]][parts[2]] = int(parts[3])
-    return dict(qrels)
+def load_qrels(name_or_path: str | os.PathLike) -> Qrels:
+    """Qrels ``{qid: {docid: rel}}`` from a file or a dataset name, read as the evaluation reads them."""
+    return read_qrels(resolve_qrels(name_or_path)[0])
 
 
-def read_run(path: str | os.PathLike) -> dict[str, list[str]]:
-    """A TREC run (``qid Q0 docid rank score tag``) as ``{qid: [docid, ...]}`` best first (by score)."""
-    if not Path(path).is_file():
-        raise InputError("run file not found; check --run", path)
-    scored: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            try:
-                scored[parts[0]].append((-float(parts[4]), parts[2]))
-            except (IndexError, ValueError):
-                raise InputError("expected 'qid Q0 docid rank score tag'", path, number) from None
-    return {qid: [doc for _, doc in sorted(hits)] for qid, hits in scored.items()}
+def ranked_run(path: str | os.PathLike) -> dict[str, list[str]]:
+    """A TREC run as ``{qid: [docid, ...]}``, best score first (ties by docid)."""
+    return {qid: sorted(docs, key=lambda doc: (-docs[doc], doc)) for qid, docs in read_run(path).items()}
 
 
 def sample_negatives(ranked: Sequence[str], positives: set[str], count: int, skip_top: int, max_rank: int,
