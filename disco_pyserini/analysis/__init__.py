@@ -1,4 +1,4 @@
 """Analyses of encoded queries and documents."""
-from disco_pyserini.analysis.sparsity import SparsityStats, encoded_sparsity, sparsity
+from disco_pyserini.analysis.sparsity import SparsityStats, activation, encoded_sparsity, sparsity
 
-__all__ = ["SparsityStats", "encoded_sparsity", "sparsity"]
+__all__ = ["SparsityStats", "activation", "encoded_sparsity", "sparsity"]

@@ -26,8 +26,9 @@ class SparsityStats:
     flops: float
 
 
-def _activation(encoder: SpladeEncoder, texts: Sequence[str], topk: int | None) -> tuple[torch.Tensor, float]:
-    """Per-term fraction of non-zero rows and average non-zero terms, streamed batch by batch."""
+def activation(encoder: SpladeEncoder, texts: Sequence[str], topk: int | None = None) -> tuple[torch.Tensor, float]:
+    """Per-term fraction of ``texts`` with a non-zero weight, and average non-zero terms (vectors pruned to
+    ``topk``); streamed batch by batch. Compute the document side once and reuse it across query settings."""
     counts = torch.zeros(len(encoder.terms), dtype=torch.float64)
     terms = 0
     for start in range(0, len(texts), encoder.batch_size):
@@ -40,8 +41,8 @@ def _activation(encoder: SpladeEncoder, texts: Sequence[str], topk: int | None) 
 def sparsity(query_encoder: SpladeEncoder, doc_encoder: SpladeEncoder, queries: Sequence[str],
              documents: Sequence[str], query_topk: int | None = None) -> SparsityStats:
     """Encode ``queries`` and ``documents`` and report their sparsity (queries pruned to ``query_topk``)."""
-    p_q, q_terms = _activation(query_encoder, list(queries), query_topk)
-    p_d, d_terms = _activation(doc_encoder, list(documents), None)
+    p_q, q_terms = activation(query_encoder, list(queries), query_topk)
+    p_d, d_terms = activation(doc_encoder, list(documents))
     return encoded_sparsity(p_q, p_d, q_terms, d_terms, len(queries), len(documents))
 
 
