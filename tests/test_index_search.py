@@ -228,3 +228,22 @@ def test_length_sorted_batches_group_similar_lengths_and_cover_every_index():
 
     batches = list(length_sorted_batches([50, 3, 200, 7, 3, 120, 9], 3))
     assert batches == [[1, 4, 3], [6, 0, 5], [2]]
+
+
+def test_query_topk_flag_prunes_search_and_encoded_queries(sample_index, lexical_splade, tmp_path):
+    from disco_pyserini.encode.__main__ import main as encode_main
+    from disco_pyserini.sample import CONVERSATIONS
+    from disco_pyserini.search.__main__ import main as search_main
+
+    runs = {}
+    for k in ("0", "1"):
+        runs[k] = tmp_path / f"top{k}.trec"
+        assert search_main(["--index", str(sample_index / "index"), "--topics", str(CONVERSATIONS), "--encoder",
+                            str(lexical_splade), "--output", str(runs[k]), "--hits", "10", "--device", "cpu",
+                            "--query-topk", k]) == 0
+    assert runs["0"].read_text() != runs["1"].read_text()
+    encoded = tmp_path / "queries.jsonl"
+    assert encode_main(["queries", "--encoder", str(lexical_splade), "--topics", str(CONVERSATIONS), "--output",
+                        str(encoded), "--device", "cpu", "--query-topk", "2"]) == 0
+    vectors = [json.loads(line)["vector"] for line in encoded.read_text().splitlines()]
+    assert len(vectors) == 76 and max(map(len, vectors)) == 2
