@@ -77,3 +77,13 @@ def sample_index(tmp_path_factory, lexical_splade) -> Path:
 def write_jsonl(path: Path, records) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
+
+
+def search_sample(index_root: Path, encoder: Path, output: Path, *options: str) -> str:
+    """Run ``python -m disco_pyserini.search`` (in process) over the bundled sample index; the run's text."""
+    from disco_pyserini.sample import CONVERSATIONS
+    from disco_pyserini.search.__main__ import main
+
+    assert main(["--index", str(index_root / "index"), "--topics", str(CONVERSATIONS), "--encoder", str(encoder),
+                 "--output", str(output), "--hits", "10", "--device", "cpu", *options]) == 0
+    return output.read_text()

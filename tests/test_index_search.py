@@ -13,7 +13,7 @@ from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.errors import InputError
 from disco_pyserini.index import build_index
 from disco_pyserini.search import ImpactSearcher
-from tests.conftest import random_texts, write_jsonl
+from tests.conftest import random_texts, search_sample, write_jsonl
 
 CONVERSATIONS = [
     {"conversation_id": "c1", "turns": [
@@ -233,15 +233,10 @@ def test_length_sorted_batches_group_similar_lengths_and_cover_every_index():
 def test_query_topk_flag_prunes_search_and_encoded_queries(sample_index, lexical_splade, tmp_path):
     from disco_pyserini.encode.__main__ import main as encode_main
     from disco_pyserini.sample import CONVERSATIONS
-    from disco_pyserini.search.__main__ import main as search_main
 
-    runs = {}
-    for k in ("0", "1"):
-        runs[k] = tmp_path / f"top{k}.trec"
-        assert search_main(["--index", str(sample_index / "index"), "--topics", str(CONVERSATIONS), "--encoder",
-                            str(lexical_splade), "--output", str(runs[k]), "--hits", "10", "--device", "cpu",
-                            "--query-topk", k]) == 0
-    assert runs["0"].read_text() != runs["1"].read_text()
+    runs = {k: search_sample(sample_index, lexical_splade, tmp_path / f"top{k}.trec", "--query-topk", k)
+            for k in ("0", "1")}
+    assert runs["0"] != runs["1"]
     encoded = tmp_path / "queries.jsonl"
     assert encode_main(["queries", "--encoder", str(lexical_splade), "--topics", str(CONVERSATIONS), "--output",
                         str(encoded), "--device", "cpu", "--query-topk", "2"]) == 0

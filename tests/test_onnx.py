@@ -6,6 +6,7 @@ import torch
 
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.errors import InputError
+from tests.conftest import search_sample
 
 TEXTS = ["panda bamboo china eats", "what does it eat? [SEP] pandas live in china [SEP] tell me about pandas",
          "whale ocean blue large swims fast"]
@@ -50,13 +51,6 @@ def test_onnx_backend_errors(random_splade):
 
 
 def test_search_with_onnx_backend_gives_the_torch_run(sample_index, lexical_splade, tmp_path):
-    from disco_pyserini.sample import CONVERSATIONS
-    from disco_pyserini.search.__main__ import main
-
-    runs = {}
-    for backend in ("torch", "onnx"):
-        runs[backend] = tmp_path / f"{backend}.trec"
-        assert main(["--index", str(sample_index / "index"), "--topics", str(CONVERSATIONS), "--encoder",
-                     str(lexical_splade), "--output", str(runs[backend]), "--hits", "10", "--device", "cpu",
-                     "--backend", backend]) == 0
-    assert runs["onnx"].read_text() == runs["torch"].read_text() != ""
+    runs = {backend: search_sample(sample_index, lexical_splade, tmp_path / f"{backend}.trec", "--backend", backend)
+            for backend in ("torch", "onnx")}
+    assert runs["onnx"] == runs["torch"] != ""
