@@ -242,6 +242,8 @@ def test_bad_jsonl_conversations(tmp_path, line, message):
     ("cast2022", {"number": 5, "turn": [{"number": "1-1", "participant": "User", "utterance": "a"},
                                         {"number": "1-2", "participant": "User", "parent": "9-9", "utterance": "b"}]},
      "parent '9-9' of topic 5 turn 1-2 is missing"),
+    ("cast2022", {"turn": None}, "missing required key 'number' in a topic"),  # found by the loader fuzz pass
+    ("cast2022", {"number": 5, "turn": [3]}, "expected a JSON list of turn objects"),
     ("ikat", {"number": "5-1", "ptkb": {}, "turns": []}, "empty conversation at topic 5-1"),
     ("ikat", {"number": "5-1", "ptkb": {}, "turns": [{"utterance": "x"}]}, "missing required key 'turn_id'"),
     ("qrecc", {"Conversation_no": 1, "Turn_no": 1, "Question": " "}, "empty utterance at conversation 1 turn 1"),

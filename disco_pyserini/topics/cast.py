@@ -55,7 +55,9 @@ def load_cast2022(path: PathLike) -> Iterator[Turn]:
     history answers; passage provenance is not kept.
     """
     topics = records(read_json(path), path, "topic")
-    is_tree = any("participant" in turn for topic in topics for turn in topic.get("turn", ()))
+    # Only a guess at the layout; the loaders then check every field and name what is wrong.
+    is_tree = any(isinstance(turns, list) and any(isinstance(turn, dict) and "participant" in turn for turn in turns)
+                  for turns in (topic.get("turn") for topic in topics))
     return _tree_turns(topics, path) if is_tree else _flattened_turns(topics, path)
 
 
