@@ -26,7 +26,7 @@ def main() -> None:
     set_threads(args.threads)
 
     from disco_pyserini.encode.query import DiscoQueryEncoder
-    from disco_pyserini.search.pipeline import load_turns
+    from disco_pyserini.topics.load import load_turns
 
     encoder = DiscoQueryEncoder(str(build_model(args.model)), device="cpu", batch_size=args.batch_size)
     texts = [encoder.query_text(turn) for turn in load_turns(args.topics)[:args.turns]]

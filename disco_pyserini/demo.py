@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from disco_pyserini.eval.paper import format_paper_table, paper_table
     from disco_pyserini.index import build_bm25_index, build_index
     from disco_pyserini.sample import CONVERSATIONS, CORPUS, build_tiny_splade
-    from disco_pyserini.search.pipeline import search_topics
+    from disco_pyserini.search.pipeline import SearchOptions, search_topics
 
     started = time.perf_counter()
     work = Path(args.workdir)
@@ -62,9 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = f"sample.bm25.{policy}.bm25.trec" if bm25 else f"sample.splade.{policy}.tiny-lexical.trec"
             step(f"searching {CONVERSATIONS.name}: {name}")
             runs.append(work / "runs" / name)
-            search_topics(work / ("bm25" if bm25 else "index"), CONVERSATIONS, None if bm25 else str(model),
-                          runs[-1], policy=policy, bm25=bm25, hits=100, threads=args.threads, device=args.device,
-                          progress=False)
+            options = SearchOptions(encoder=None if bm25 else str(model), policy=policy, bm25=bm25, hits=100,
+                                    threads=args.threads, device=args.device, progress=False)
+            search_topics(work / ("bm25" if bm25 else "index"), CONVERSATIONS, runs[-1], options)
     step("evaluating against the sample qrels")
     print(format_paper_table(paper_table(runs, METRICS, baseline=BASELINE)))
     print(f"\nall done in {time.perf_counter() - started:.0f}s; runs in {work / 'runs'}; explore with:\n"

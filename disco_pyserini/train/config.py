@@ -42,9 +42,6 @@ from disco_pyserini.errors import InputError
 from disco_pyserini.train.losses import LOSSES
 from disco_pyserini.train.model import REGULARISERS
 
-TRAINING_CONFIG = "disco_training.json"
-"""Written next to a trained student: its config (``query_topk`` is needed again at inference)."""
-
 VECTOR_LOSSES = ("contrastive", "anti_zero")
 FUSIONS = ("mean", "max", "separate")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
@@ -187,14 +184,3 @@ def load_config(path: str | os.PathLike | None = None, overrides: Iterable[str] 
     if missing:
         raise InputError(f"config is missing {', '.join(missing)}; set it in the file or with --set key=value", path)
     return TrainConfig(**data).validate(path)
-
-
-def trained_top_k(model_name_or_path: str | os.PathLike) -> int | None:
-    """The ``query_topk`` a local student was trained with (``None``: no pruning, or not a local student)."""
-    path = Path(model_name_or_path) / TRAINING_CONFIG
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get("query_topk")
-    except (json.JSONDecodeError, AttributeError):
-        raise InputError("unreadable training config; fix its JSON or delete it", path) from None

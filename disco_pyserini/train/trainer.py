@@ -24,7 +24,8 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer, TrainingA
 from disco_pyserini.atomic import atomic_write
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.errors import InputError
-from disco_pyserini.train.config import TRAINING_CONFIG, TrainConfig
+from disco_pyserini.encode.trained import TRAINING_CONFIG
+from disco_pyserini.train.config import TrainConfig
 from disco_pyserini.train.data import DistillCollator, DistillDataset, dense_vectors, load_texts
 from disco_pyserini.train.losses import LOSSES, anti_zero, contrastive
 from disco_pyserini.train.model import REGULARISERS, nonzero_terms, prune_topk, splade_pool, warmup_lambda
