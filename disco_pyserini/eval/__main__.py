@@ -10,7 +10,9 @@ from disco_pyserini import cli
 from disco_pyserini.atomic import atomic_write
 from disco_pyserini.errors import InputError
 
-DEFAULT_METRICS = ["MRR@10", "nDCG@3", "R@100", "R@1000"]  # mirrors metrics.DEFAULT_METRICS; --help stays light
+# Mirror metrics.DEFAULT_METRICS and paper.PAPER_METRICS without importing pandas/ir_measures: --help stays light.
+DEFAULT_METRICS = ["MRR", "MRR@10", "nDCG@3", "R@100", "R@1000"]
+PAPER_METRICS = ["MRR", "nDCG@3", "R@10", "R@100"]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -26,7 +28,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="paper layout: runs named DATASET.RETRIEVER.INPUT.MODEL.trec become rows per method "
                              "and columns per dataset, each dataset scored with its own qrels and convention")
     parser.add_argument("--dataset", default=None, help="apply this dataset's convention to a qrels file")
-    parser.add_argument("--metrics", nargs="+", default=DEFAULT_METRICS, help="ir_measures names (default: %(default)s)")
+    parser.add_argument("--metrics", nargs="+", default=None,
+                        help=f"ir_measures names; MRR is trec_eval's recip_rank over the whole run (the paper's MRR), "
+                             f"MRR@10 the same within the top 10 (default: {' '.join(DEFAULT_METRICS)}; with --table "
+                             f"the paper's {' '.join(PAPER_METRICS)})")
+    parser.add_argument("--duplicates", nargs="+", default=None, metavar="FILE",
+                        help="drop duplicate documents from the runs first (TREC CAsT 2022: the organisers' "
+                             "'original:dup1,dup2' list, or one id per line); with --table, DATASET=FILE")
     parser.add_argument("--rel", type=int, default=None,
                         help="relevance threshold for binary measures (default: the dataset's, else 1)")
     parser.add_argument("--baseline", default=None,
@@ -39,14 +47,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _named_files(values: Sequence[str] | None, flag: str) -> dict[str, str]:
+    try:
+        return dict(cli.name_value(item) for item in values or [])
+    except argparse.ArgumentTypeError as error:
+        raise InputError(f"{flag} with --table: {error}") from None
+
+
+def check_output(path: str | None) -> None:
+    """Refuse an ``--output`` that cannot be written, before any work is done."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise InputError("--output is a directory; give a file name such as table.md", target)
+    parent = next((p for p in target.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise InputError(f"--output cannot be created: {parent} is a file", target)
+
+
 def paper_main(args: argparse.Namespace) -> int:
     from disco_pyserini.eval.paper import format_paper_table, paper_table
 
-    try:
-        overrides = dict(cli.name_value(item) for item in args.qrels or [])
-    except argparse.ArgumentTypeError as error:
-        raise InputError(f"--qrels with --table: {error}") from None
-    layout = paper_table(args.run, args.metrics, overrides, args.baseline)
+    overrides = _named_files(args.qrels, "--qrels")
+    duplicates = _named_files(args.duplicates, "--duplicates")
+    layout = paper_table(args.run, args.metrics or PAPER_METRICS, overrides, args.baseline, duplicates=duplicates)
     for warning in layout.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     table = format_paper_table(layout, args.format, args.digits)
@@ -59,18 +84,22 @@ def paper_main(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    check_output(args.output)
     if args.table:
         return paper_main(args)
     if not args.qrels or len(args.qrels) != 1:
         raise InputError("give one --qrels file or dataset name (several only with --table, as DATASET=FILE)")
     args.qrels = args.qrels[0]
+    if args.duplicates and len(args.duplicates) != 1:
+        raise InputError("give one --duplicates file (several only with --table, as DATASET=FILE)")
     from disco_pyserini.eval.metrics import evaluate
     from disco_pyserini.eval.tables import format_table
 
     names = [Path(run).stem for run in args.run]
     if len(set(names)) != len(names):
         names = [str(run) for run in args.run]  # same stems in different folders: use the paths
-    result = evaluate(dict(zip(names, args.run)), args.qrels, args.metrics, rel=args.rel, dataset=args.dataset)
+    result = evaluate(dict(zip(names, args.run)), args.qrels, args.metrics or DEFAULT_METRICS, rel=args.rel,
+                      dataset=args.dataset, duplicates=args.duplicates[0] if args.duplicates else None)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.per_query:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from disco_pyserini.errors import InputError
+from disco_pyserini.textio import text_lines
 
 Qrels = dict[str, dict[str, int]]
 
@@ -70,18 +71,17 @@ def resolve_qrels(name_or_path: str | os.PathLike) -> tuple[Path, Dataset | None
 def read_qrels(path: str | os.PathLike) -> Qrels:
     """TREC qrels ``qid iter docid rel`` (``iter`` is ignored: ``0`` or ``Q0``)."""
     qrels: Qrels = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != 4:
-                raise InputError(f"expected 'qid iter docid relevance', got {len(fields)} fields", path, number)
-            try:
-                relevance = int(fields[3])
-            except ValueError:
-                raise InputError(f"relevance {fields[3]!r} is not an integer", path, number) from None
-            qrels.setdefault(fields[0], {})[fields[2]] = relevance
+    for number, line in text_lines(path, "qrels file"):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 4:
+            raise InputError(f"expected 'qid iter docid relevance', got {len(fields)} fields", path, number)
+        try:
+            relevance = int(fields[3])
+        except ValueError:
+            raise InputError(f"relevance {fields[3]!r} is not an integer", path, number) from None
+        qrels.setdefault(fields[0], {})[fields[2]] = relevance
     if not qrels:
         raise InputError("no judgments in the qrels file", path)
     return qrels
