@@ -29,3 +29,22 @@ def name_value(value: str) -> tuple[str, str]:
     if not sep or not name or not path:
         raise argparse.ArgumentTypeError(f"expected NAME=FILE, got {value!r}")
     return name, path
+
+
+HISTORY_CUTS = ("auto", "none", "qrecc", "cast")  # mirrors topics.cuts.CUTS (+ auto) without importing it
+
+
+def add_conversation_args(parser: argparse.ArgumentParser) -> None:
+    """The flags that say how conversations are read before formulation (search, encode queries, train build)."""
+    parser.add_argument("--history-cut", default="auto", choices=HISTORY_CUTS,
+                        help="character cuts of the conversation before formulation: qrecc (questions 320, answers "
+                             "500 characters), cast (the reference CAsT preparation), none; auto (default): the "
+                             "topic format's reference preparation (qrecc for QReCC, cast for CAsT, else none)")
+    parser.add_argument("--history-responses", default="all", choices=["all", "last"],
+                        help="answers kept in the history: all (default, as the references) or the last one only")
+    parser.add_argument("--responses-from", default=None, metavar="CORPUS_OR_INDEX",
+                        help="collection (TSV/JSONL corpus, or an index with stored texts) to fetch the canonical "
+                             "responses the topics name by id (CAsT 2020) for the history")
+    parser.add_argument("--strict", action="store_true",
+                        help="a turn without the rewrite a rewrite policy needs is an error (default: its raw "
+                             "utterance is used, with one warning naming the turns)")

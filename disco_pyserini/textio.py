@@ -33,7 +33,9 @@ def text_lines(path: str | os.PathLike, what: str = "text file") -> Iterator[tup
     try:
         with _open(path) as handle:
             for number, raw in enumerate(handle, 1):
-                yield number, raw.decode("utf-8").removesuffix("\n").removesuffix("\r")
+                # utf-8-sig drops a byte-order mark, which only the first line can start with
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                yield number, line.removesuffix("\n").removesuffix("\r")
     except FileNotFoundError:
         raise InputError(f"no such {what}; check the path", path) from None
     except PermissionError:

@@ -13,6 +13,7 @@ from disco_pyserini.eval.metrics import evaluate
 from disco_pyserini.eval.qrels import read_qrels
 from disco_pyserini.eval.significance import holm
 from disco_pyserini.eval.tables import format_table
+from tests.conftest import QRELS
 
 TREC_NAMES = {"MRR": "recip_rank", "nDCG@3": "ndcg_cut_3", "R@100": "recall_100", "R@1000": "recall_1000",
               "AP": "map"}
@@ -51,8 +52,8 @@ def test_hand_made_run_with_missing_and_unjudged_queries(tmp_path):
 
 
 @pytest.mark.parametrize("year, rel", [(2019, 1), (2019, 2), (2020, 1), (2020, 2)])
-def test_real_cast_qrels_match_trec_eval(cast_dir, year, rel):
-    qrels = read_qrels(cast_dir / str(year) / "qrels.txt")
+def test_real_cast_qrels_match_trec_eval(year, rel):
+    qrels = read_qrels(QRELS / f"cast{year}.qrels.txt")
     rng = random.Random(year * 10 + rel)
     all_docs = sorted({d for docs in qrels.values() for d in docs})
     run = {}
@@ -61,17 +62,17 @@ def test_real_cast_qrels_match_trec_eval(cast_dir, year, rel):
         rng.shuffle(pool)
         run[qid] = {doc: float(len(pool) - i) for i, doc in enumerate(dict.fromkeys(pool))}
     run["999_1"] = {all_docs[0]: 1.0}
-    result = evaluate({"synthetic": run}, cast_dir / str(year) / "qrels.txt", metrics=list(TREC_NAMES), rel=rel)
+    result = evaluate({"synthetic": run}, QRELS / f"cast{year}.qrels.txt", metrics=list(TREC_NAMES), rel=rel)
     assert result.summary.loc["synthetic"].to_dict() == pytest.approx(trec_eval_means(qrels, run, rel), abs=1e-9)
 
 
-def test_dataset_conventions_and_override(cast_dir):
+def test_dataset_conventions_and_override():
     run = {"81_1": {"CAR_3add84966af079ed84e8b2fc412ad1dc27800127": 1.0}}  # a rel-1 document
     default = evaluate({"r": run}, "cast2020", metrics=["MRR@10"])
     assert "cast2020" in default.convention and "relevance >= 2" in default.convention
     lenient = evaluate({"r": run}, "cast2020", metrics=["MRR@10"], rel=1)
     assert "relevance >= 1 (override)" in lenient.convention
-    judged = len(read_qrels(cast_dir / "2020" / "qrels.txt"))
+    judged = len(read_qrels(QRELS / "cast2020.qrels.txt"))
     assert default.summary.loc["r", "MRR@10"] == 0.0
     assert lenient.summary.loc["r", "MRR@10"] == pytest.approx(1 / judged)
     assert "relevance >= 1" in evaluate({"r": run}, "cast2019", metrics=["MRR@10"]).convention
@@ -106,7 +107,7 @@ def test_significance_marks_a_clearly_better_run():
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
 
 
-def test_cli_table_output_and_help_is_light(tmp_path, cast_dir):
+def test_cli_table_output_and_help_is_light(tmp_path):
     run = write(tmp_path / "mine.txt", ["81_1 Q0 CAR_3add84966af079ed84e8b2fc412ad1dc27800127 1 9.0 x"])
     out = tmp_path / "table.md"
     result = subprocess.run([sys.executable, "-m", "disco_pyserini.eval", "--run", str(run), "--qrels", "cast2020",
@@ -126,7 +127,7 @@ def test_cli_table_output_and_help_is_light(tmp_path, cast_dir):
     assert light.stderr.strip().splitlines()[-1] == "[]"
 
 
-def test_paper_table_rows_per_method_and_columns_per_dataset(tmp_path, cast_dir):
+def test_paper_table_rows_per_method_and_columns_per_dataset(tmp_path):
     from disco_pyserini.eval.paper import format_paper_table, paper_table, parse_run_name
 
     qrels = {f"q{i}": {"good": 2, "meh": 1, "bad": 0} for i in range(20)}

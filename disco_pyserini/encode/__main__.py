@@ -45,6 +45,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     queries.add_argument("--policy", default="disco", help="query formulation (default: disco)")
     queries.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=cli.name_value,
                          help="attach an LLM rewrite file as source NAME (for --policy rewrite:NAME); repeatable")
+    cli.add_conversation_args(queries)
     queries.add_argument("--query-topk", type=int, default=None, metavar="K",
                          help="keep the K largest query weights (default: as trained, else all; 0: all)")
     queries.add_argument("--output", required=True, help="pre-encoded queries JSONL")
@@ -73,15 +74,18 @@ def encode_queries(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from disco_pyserini.encode.batching import length_sorted_batches
+    from disco_pyserini.encode.conversations import load_conversations
     from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.encode.queries import write_encoded_queries
-    from disco_pyserini.topics.load import load_turns
 
+    conversations = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from,
+                                       args.policy, args.history_cut, args.strict)
+    turns = conversations.turns
     encoder = DiscoQueryEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
                                 quantization_factor=args.quantization_factor, policy=args.policy,
                                 dtype=args.dtype, batch_size=args.batch_size, top_k=args.query_topk,
-                                backend=args.backend)
-    turns = load_turns(args.topics, args.topics_format, dict(args.rewrites))
+                                backend=args.backend, history_cut=conversations.history_cut,
+                                history_responses=args.history_responses, fallback=True)
     texts = [encoder.query_text(turn) for turn in turns]
     vectors: list[dict[str, int]] = [{}] * len(texts)
     # Length-sorted batches pad less (see bench/bench_batches.py); the output keeps topic order.

@@ -1,8 +1,9 @@
-"""TREC run files (``qid Q0 docid rank score tag``), written atomically."""
+"""TREC run files (``qid Q0 docid rank score tag``), written atomically, with their metadata beside them."""
 from __future__ import annotations
 
+import json
 import os
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from disco_pyserini.atomic import atomic_write
 from disco_pyserini.search.searcher import Hit
@@ -22,3 +23,15 @@ def write_run(results: Iterable[tuple[str, Sequence[Hit]]], path: str | os.PathL
                 handle.write(line)
                 lines += 1
     return lines
+
+
+def metadata_path(run: str | os.PathLike) -> str:
+    """Where a run's metadata goes: ``RUN.meta.json`` beside it."""
+    return f"{os.fspath(run)}.meta.json"
+
+
+def write_run_metadata(run: str | os.PathLike, metadata: dict[str, Any]) -> None:
+    """Record what ``run`` was made from (topics, formulation, history cut, encoder, index...)."""
+    with atomic_write(metadata_path(run)) as handle:
+        json.dump(metadata, handle, indent=2, sort_keys=True, default=str)
+        handle.write("\n")
