@@ -1,0 +1,63 @@
+"""Regression tests for bad input, data loss and half-written output (each fails without its fix)."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from disco_pyserini.atomic import atomic_write
+from disco_pyserini.errors import InputError
+from disco_pyserini.sample import CONVERSATIONS
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+
+
+def one_line_error(result: subprocess.CompletedProcess, expected: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and expected in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_outputs_get_the_umask_permissions_not_0600(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "new.txt") as handle:
+            handle.write("x")
+        assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o644
+        os.chmod(tmp_path / "new.txt", 0o640)  # a replaced file keeps its own permissions
+        with atomic_write(tmp_path / "new.txt") as handle:
+            handle.write("y")
+        assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("content", ['[{"number": 1}]', "c1_1\tWhat does the giraffe eat?"])
+def test_rewrite_refuses_an_output_that_is_not_ours_and_leaves_it_untouched(tmp_path, content):
+    output = tmp_path / "existing"
+    output.write_text(content)  # a JSON file, or a TSV whose last line has no newline
+    result = run_cli("disco_pyserini.rewrite", "--llm", "no/such-llm", "--topics", str(CONVERSATIONS),
+                     "--output", str(output))
+    one_line_error(result, "is not a rewrite file of ours")
+    assert output.read_text() == content
+
+
+def test_missing_local_model_and_unreachable_hub_fail_fast(tmp_path):
+    (tmp_path / "disco-demo").mkdir()
+    started = time.perf_counter()
+    typo = run_cli("disco_pyserini.encode", "queries", "--encoder", "disco-demo/modle", "--topics",
+                   str(CONVERSATIONS), "--output", "q.jsonl", cwd=tmp_path)
+    one_line_error(typo, "disco-demo/modle: no such encoder folder; for a hub encoder check the name or network")
+    offline = run_cli("disco_pyserini.rewrite", "--llm", "someone/some-llm", "--topics", str(CONVERSATIONS),
+                      "--output", str(tmp_path / "r.jsonl"))
+    one_line_error(offline, "'someone/some-llm'")
+    assert time.perf_counter() - started < 60  # was 48 s for each
+    assert not (tmp_path / "q.jsonl").exists() and not (tmp_path / "r.jsonl").exists()
