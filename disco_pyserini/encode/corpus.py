@@ -1,4 +1,9 @@
-"""Streaming corpus readers: TSV (``id<TAB>text``) and JSONL (``{"id", "contents"}``), gzip or plain."""
+"""Streaming corpus readers: TSV (``id<TAB>text``) and JSONL (``{"id", "contents"}``), gzip or plain.
+
+A TSV whose first line is exactly ``id<TAB>text<TAB>title`` (TopiOCQA's ``full_wiki_segments.tsv``, DPR's
+Wikipedia passages) is read as the DiSCo reference reads it: the header is skipped, the id is the first column and
+the contents are ``title + ". " + text``.
+"""
 from __future__ import annotations
 
 import gzip
@@ -12,6 +17,9 @@ from disco_pyserini.errors import InputError
 # Field names accepted for JSONL corpora (Pyserini's, ir_datasets' and MS MARCO-style exports).
 ID_FIELDS = ("id", "docid", "doc_id", "_id")
 TEXT_FIELDS = ("contents", "text", "body")
+# The exact header of DPR-style Wikipedia passage files (TopiOCQA's full_wiki_segments.tsv): an arbitrary first
+# line is never taken for a header.
+TITLED_TSV_HEADER = "id\ttext\ttitle"
 
 
 class Doc(NamedTuple):
@@ -75,15 +83,31 @@ def _parse_tsv(line: str, path: Path, number: int) -> Doc:
     return Doc(doc_id, text)
 
 
+def _parse_titled_tsv(line: str, path: Path, number: int) -> Doc:
+    fields = line.rstrip("\r\n").split("\t")
+    if len(fields) != 3:
+        raise InputError(f"expected 'id<TAB>text<TAB>title' as the header announces, got {len(fields)} fields",
+                         path, number)
+    doc_id, text, title = fields
+    # The reference's join: title (which keeps TopiOCQA's "Article [SEP] Section") + ". " + text. Fields are
+    # taken as they are, without CSV unquoting, as the reference splits them.
+    return Doc(doc_id.strip(), f"{title}. {text}" if title.strip() else text)
+
+
 def read_corpus(path: str | os.PathLike, start: int = 0, stop: int | None = None) -> Iterator[Doc]:
     """Stream documents ``[start, stop)`` (0-based line numbers) of a TSV or JSONL corpus.
 
-    Malformed lines, empty ids and empty texts raise :class:`InputError` naming the file and line.
+    A titled TSV's header (line 0) is never a document. Malformed lines, empty ids and empty texts raise
+    :class:`InputError` naming the file and line.
     """
     path = Path(path)
-    parse = _parse_tsv if corpus_format(path) == "tsv" else _parse_jsonl
+    tsv = corpus_format(path) == "tsv"
+    parse = _parse_tsv if tsv else _parse_jsonl
     with _open(path) as handle:
         for index, line in enumerate(handle):
+            if index == 0 and tsv and line.rstrip("\r\n") == TITLED_TSV_HEADER:
+                parse = _parse_titled_tsv  # checked before the shard skip: every shard needs the layout
+                continue
             if index < start:
                 continue
             if stop is not None and index >= stop:
