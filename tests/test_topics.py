@@ -153,6 +153,35 @@ def test_qrecc_fixture():
                                                   "Most routes take six to eight days."]
 
 
+def test_qrecc_scai_fields_and_first_turn_rewrite():
+    assert detect_format(FIXTURES / "qrecc_scai.json") == "qrecc"
+    turns = by_id(load_topics(FIXTURES / "qrecc_scai.json"))
+    assert list(turns) == ["31_1", "31_2", "31_3", "32_1"]
+    first = turns["31_1"]  # as the DiSCo reference: the first turn's utterance is its rewrite (QuAC hides the topic)
+    assert first.utterance == "What happened to Anna Vissi in 1983?" == first.manual_rewrite
+    assert first.automatic_rewrite == "What happened in 1983?"  # Transformer_rewrite
+    turn = turns["31_3"]
+    assert turn.utterance == "Where was the album recorded?"
+    assert turn.manual_rewrite == "Where was Anna Vissi's album Na 'Hes Kardia recorded?"
+    assert turn.response == "In Athens, with her husband Nikos Karvelas producing."
+    # history from Context, raw (the original first question, not its rewrite), blank answers kept as None
+    assert turn.history == (Exchange("What happened in 1983?", "In 1983 Vissi released the album Na 'Hes Kardia."),
+                            Exchange("Did she tour?"))
+    assert turns["31_2"].response is None
+    raw = by_id(load_topics(FIXTURES / "qrecc_scai.json", first_turn_rewrite=False))
+    assert raw["31_1"].utterance == "What happened in 1983?"
+
+
+def test_qrecc_original_first_turn_uses_its_rewrite(tmp_path):
+    rows = json.loads((FIXTURES / "qrecc.json").read_text())
+    rows[0]["Question"] = "How tall is it?"
+    path = tmp_path / "qrecc_test.json"
+    path.write_text(json.dumps(rows))
+    turns = by_id(load_topics(path))
+    assert turns["12_1"].utterance == "What is the tallest mountain in Africa?"  # its Rewrite
+    assert turns["12_2"].utterance == "How long does it take to climb?"  # later turns keep their question
+
+
 def test_jsonl_fixture():
     turns = by_id(load_topics(FIXTURES / "conversations.jsonl"))
     assert list(turns) == ["c1_1", "c1_2", "c2_1", "custom-7"]
