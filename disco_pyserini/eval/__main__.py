@@ -1,7 +1,12 @@
-"""``python -m disco_pyserini.eval``: evaluate TREC runs against qrels, trec_eval-exact."""
+"""``python -m disco_pyserini.eval``: evaluate TREC runs against qrels, trec_eval-exact.
+
+    python -m disco_pyserini.eval --run RUN ... --qrels NAME_OR_FILE [--metrics ...]
+    python -m disco_pyserini.eval qrels --dataset {topiocqa,qrecc} --input FILE [--output FILE]
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -13,11 +18,13 @@ from disco_pyserini.errors import InputError
 # Mirror metrics.DEFAULT_METRICS and paper.PAPER_METRICS without importing pandas/ir_measures: --help stays light.
 DEFAULT_METRICS = ["MRR", "MRR@10", "nDCG@3", "R@100", "R@1000"]
 PAPER_METRICS = ["MRR", "nDCG@3", "R@10", "R@100"]
+EPILOG = """other commands:
+  python -m disco_pyserini.eval qrels --help   TopiOCQA/QReCC qrels from the dataset files"""
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m disco_pyserini.eval",
+        prog="python -m disco_pyserini.eval", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Evaluate runs with ir_measures (trec_eval -c conventions: judged queries missing from a run "
                     "score 0). Prints one table, runs as rows.")
     parser.add_argument("--run", nargs="+", required=True, help="TREC run file(s); names in the table are file stems")
@@ -82,7 +89,54 @@ def paper_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def qrels_main(argv: Sequence[str]) -> int:
+    """``eval qrels``: write a dataset's qrels from its files, where ``--qrels NAME`` finds them by default."""
+    from disco_pyserini.eval.qrels import DATASETS, qrels_dir
+
+    parser = argparse.ArgumentParser(
+        prog="python -m disco_pyserini.eval qrels",
+        description="Write TREC qrels (qid 0 docid 1) from TopiOCQA or QReCC dataset files, with the topic loaders' "
+                    "query ids and the passage collections' ids (the ids encode docs writes).")
+    parser.add_argument("--dataset", required=True, choices=["topiocqa", "qrecc"])
+    parser.add_argument("--input", required=True,
+                        help="TopiOCQA: a DPR retriever file (data/retriever/*/dev.json, positive_ctxs) or the "
+                             "dataset JSON (topiocqa_dev.json, Gold_passage); QReCC: a SCAI-QReCC file "
+                             "(Truth_passages)")
+    parser.add_argument("--output", default=None,
+                        help="qrels file (default: DATASET.qrels.txt in the qrels folder, so that --qrels DATASET "
+                             "finds it; name training qrels yourself)")
+    parser.add_argument("--query-ids", choices=["turn", "row"], default="turn",
+                        help="turn: <conversation>_<turn>, the topic loaders' and the runs' ids (default); row: the "
+                             "DiSCo reference's 0-based row numbers, to compare with its files")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    args = parser.parse_args(argv)
+    from disco_pyserini.eval.dataset_qrels import BUILDERS, write_qrels
+
+    if args.query_ids == "row" and args.output is None:
+        raise InputError("--query-ids row needs --output: the qrels folder's file, which --qrels "
+                         f"{args.dataset} reads, keeps the runs' <conversation>_<turn> ids")
+    check_output(args.output)
+    default = qrels_dir() / DATASETS[args.dataset].filename
+    output = args.output or default
+    gold = BUILDERS[args.dataset](args.input, args.query_ids)
+    write_qrels(gold.judgments, output, overwrite=args.overwrite)
+    if args.dataset == "topiocqa":
+        counts = (f"unanswerable turns, kept with their gold passage as in the reference: {gold.unanswerable}; "
+                  f"turns without a gold passage, not judged: {gold.without_gold}")
+    else:
+        counts = (f"turns without gold passages, not judged as in the reference and the SCAI-QReCC evaluation: "
+                  f"{gold.without_gold}")
+    print(f"{args.dataset}: {len(gold.judgments)} judgments for {gold.judged} of {gold.turns} turns; {counts} "
+          f"-> {output}")
+    if args.output is None or os.path.abspath(output) == os.path.abspath(default):
+        print(f"evaluate with: python -m disco_pyserini.eval --run RUN --qrels {args.dataset}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "qrels":
+        return qrels_main(argv[1:])
     args = parse_args(argv)
     check_output(args.output)
     if args.table:

@@ -26,8 +26,10 @@ DATASETS = {d.name: d for d in (
     Dataset("cast2022", "cast2022.qrels.txt", 2, "TREC CAsT 2022: download from TREC's past-data page"),
     Dataset("ikat2023", "ikat2023.qrels.txt", 2, "TREC iKAT 2023: download from TREC's past-data page"),
     Dataset("ikat2024", "ikat2024.qrels.txt", 2, "TREC iKAT 2024: download from TREC's past-data page"),
-    Dataset("topiocqa", "topiocqa.qrels.txt", 1, "TopiOCQA dev qrels: build from the TopiOCQA release (qrels/README.md)"),
-    Dataset("qrecc", "qrecc.qrels.txt", 1, "QReCC test qrels: build from the QReCC release (qrels/README.md)"),
+    Dataset("topiocqa", "topiocqa.qrels.txt", 1, "the TopiOCQA dev file "
+            "(python -m disco_pyserini.eval qrels --dataset topiocqa --input dev.json)"),
+    Dataset("qrecc", "qrecc.qrels.txt", 1, "the SCAI-QReCC test file "
+            "(python -m disco_pyserini.eval qrels --dataset qrecc --input scai-qrecc21-test-turns.json)"),
 )}
 # CAsT-style graded judgments on the bundled sample: 2 answers the turn, 1 is partial.
 SAMPLE = Dataset("sample", "", 2, "the bundled sample")
