@@ -24,7 +24,8 @@ def test_titled_tsv_skips_header_and_joins_title_then_text(tmp_path):
     assert [doc.doc_id for doc in docs] == ["1", "2", "14979882"]  # the tsv ids; no document called "id"
     # the reference's contents: title + ". " + text
     assert docs[0].text == "Aaron [SEP] Introduction. Aaron is a prophet in the Abrahamic religions."
-    assert docs[2].text == "Dunkirk (2017 film) [SEP] Introduction. Dunkirk is a 2017 war film written by Christopher Nolan."
+    assert docs[2].text == ("Dunkirk (2017 film) [SEP] Introduction. "
+                            "Dunkirk is a 2017 war film written by Christopher Nolan.")
 
 
 def test_titled_tsv_shards_and_gzip(tmp_path):

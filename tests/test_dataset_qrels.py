@@ -1,5 +1,6 @@
-"""TopiOCQA and QReCC qrels built from made-up files of each release's shape: ids agree with the topic loaders and
-the corpus reader, turns without gold passages are handled as the DiSCo reference does, and `--qrels NAME` finds them."""
+"""TopiOCQA and QReCC qrels built from made-up files of each release's shape: ids agree with the topic loaders
+and the corpus reader, turns without gold passages are handled as the DiSCo reference does, `--qrels NAME` finds
+them."""
 from __future__ import annotations
 
 import json
@@ -149,3 +150,53 @@ def test_cli_qrecc_message_counts_turns_without_passages(tmp_path, capsys):
     assert cli.run(main, ["qrels", "--dataset", "qrecc", "--input", str(tmp_path / "qrecc_test.json"),
                           "--output", str(tmp_path / "o.qrels")]) == 2
     assert "names no gold passages" in capsys.readouterr().err and not (tmp_path / "o.qrels").exists()
+
+
+def test_topiocqa_walkthrough_ids_line_up_from_files_to_table(tmp_path, monkeypatch, capsys, lexical_splade):
+    """The README's TopiOCQA commands on the bundled sample recast in TopiOCQA's shapes: qrels, encode, index,
+    search, eval by name. Every judged turn is in the run and the gold passages are found, so no id is lost."""
+    from disco_pyserini.encode.export import export_corpus
+    from disco_pyserini.encode.splade import SpladeEncoder
+    from disco_pyserini.index import build_index
+    from disco_pyserini.sample import CONVERSATIONS, CORPUS, QRELS
+    from disco_pyserini.search.__main__ import main as search
+
+    monkeypatch.setenv("DISCO_QRELS_DIR", str(tmp_path / "qrels"))
+    tsv_id = {}  # d0001 -> "1": TopiOCQA's numeric ids
+    with open(tmp_path / "full_wiki_segments.tsv", "w", encoding="utf-8") as corpus:
+        corpus.write("id\ttext\ttitle\n")
+        for line in CORPUS.read_text().splitlines():
+            doc = json.loads(line)
+            tsv_id[doc["id"]] = str(int(doc["id"][1:]))
+            corpus.write(f"{tsv_id[doc['id']]}\t{doc['contents']}\tSample [SEP] Passage\n")
+    best = {}
+    for qid, _, doc, rel in (line.split() for line in QRELS.read_text().splitlines()):
+        if int(rel) == 2:
+            best.setdefault(qid, tsv_id[doc])
+    rows = []
+    for conversation in map(json.loads, CONVERSATIONS.read_text().splitlines()):
+        history = []
+        for turn in conversation["turns"]:
+            qid = f"{conversation['conversation_id']}_{turn['turn_id']}"
+            positives = [{"title": "t", "text": "p", "passage_id": best[qid]}] if qid in best else []
+            rows.append({"conv_id": conversation["conversation_id"], "turn_id": turn["turn_id"],
+                         "question": SEP.join(history + [turn["utterance"]]), "answers": [turn["response"]],
+                         "positive_ctxs": positives})
+            history += [turn["utterance"], turn["response"]]
+    dev = write(tmp_path / "dev.json", rows)
+
+    assert cli.run(main, ["qrels", "--dataset", "topiocqa", "--input", str(dev)]) == 0
+    encoder = SpladeEncoder(str(lexical_splade), device="cpu", batch_size=64)
+    export_corpus(encoder, tmp_path / "full_wiki_segments.tsv", tmp_path / "vectors", factor=100, progress=False,
+                  metadata={"encoder": str(lexical_splade)})
+    build_index(tmp_path / "vectors", tmp_path / "index", threads=2)
+    run = tmp_path / "topiocqa.splade.disco.tiny-lexical.trec"
+    assert search(["--index", str(tmp_path / "index"), "--topics", str(dev), "--encoder", str(lexical_splade),
+                   "--output", str(run), "--hits", "100", "--device", "cpu"]) == 0
+    assert {line.split()[2] for line in run.read_text().splitlines()} <= set(tsv_id.values())
+    capsys.readouterr()
+    assert cli.run(main, ["--run", str(run), "--qrels", "topiocqa", "--metrics", "R@100", "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert len((tmp_path / "qrels" / "topiocqa.qrels.txt").read_text().splitlines()) == len(best) == 76
+    assert "missing" not in captured.err  # every judged turn is in the run, under the same id
+    assert float(captured.out.splitlines()[1].split(",")[-1]) > 0.5  # the gold passages are retrieved by their ids

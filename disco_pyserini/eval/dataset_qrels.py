@@ -52,31 +52,41 @@ def topiocqa_qrels(path: str | os.PathLike, query_ids: str = "turn") -> GoldQrel
                          + ("; it looks like QReCC: pass --dataset qrecc" if qrecc else ""), path)
     judgments, seen, without_gold, unanswerable = [], set(), 0, 0
     for row_number, row in enumerate(rows):
-        if dpr:
-            conversation, turn = _ids(row, "conv_id", "turn_id", path)
-            where = f"conversation {conversation} turn {turn}"
-            positives = row.get("positive_ctxs") or []
-            if not isinstance(positives, list) or not all(isinstance(p, dict) for p in positives):
-                raise InputError(f"'positive_ctxs' of {where} must be a list of passage objects", path)
-            gold = _required(positives[0], "passage_id", f"the first positive of {where}", path) if positives else None
-            answers = row.get("answers")
-            answer = answers[0] if isinstance(answers, list) and answers else answers
-        else:
-            conversation, turn = _ids(row, "Conversation_no", "Turn_no", path)
-            where = f"conversation {conversation} turn {turn}"
-            passage = row.get("Gold_passage")
-            if passage and not isinstance(passage, dict):
-                raise InputError(f"'Gold_passage' of {where} must be an object with an 'id'", path)
-            gold = _required(passage, "id", f"the Gold_passage of {where}", path) if passage else None
-            answer = row.get("Answer")
-        doc_id = optional_text(gold)
-        if doc_id is None:
+        conversation, turn, gold, answer = (_dpr_turn if dpr else _dataset_turn)(row, path)
+        if gold is None:
             without_gold += 1
             continue
-        unanswerable += (optional_text(answer) or "").upper() == UNANSWERABLE
+        unanswerable += (answer or "").upper() == UNANSWERABLE
         qid = _new_query(f"{conversation}_{turn}" if query_ids == "turn" else str(row_number), seen, path)
-        judgments.append((qid, _doc_id(doc_id.removeprefix(DPR_PREFIX), where, path)))
+        judgments.append((qid, _doc_id(gold.removeprefix(DPR_PREFIX), f"conversation {conversation} turn {turn}",
+                                       path)))
     return _checked(GoldQrels(judgments, len(rows), len(seen), without_gold, unanswerable), path)
+
+
+def _dpr_turn(row: dict, path: str | os.PathLike) -> tuple[Any, Any, str | None, str | None]:
+    """Conversation, turn, first positive's ``passage_id`` and first answer of a DPR retriever record."""
+    conversation, turn = _ids(row, "conv_id", "turn_id", path)
+    where = f"conversation {conversation} turn {turn}"
+    positives = row.get("positive_ctxs") or []
+    if not isinstance(positives, list) or not all(isinstance(p, dict) for p in positives):
+        raise InputError(f"'positive_ctxs' of {where} must be a list of passage objects", path)
+    gold = _required(positives[0], "passage_id", f"the first positive of {where}", path) if positives else None
+    answers = row.get("answers")
+    answer = (answers or [None])[0] if isinstance(answers, list) else answers
+    return conversation, turn, optional_text(gold), optional_text(answer)
+
+
+def _dataset_turn(row: dict, path: str | os.PathLike) -> tuple[Any, Any, str | None, str | None]:
+    """Conversation, turn, ``Gold_passage`` id and answer of a TopiOCQA dataset record."""
+    conversation, turn = _ids(row, "Conversation_no", "Turn_no", path)
+    passage = row.get("Gold_passage")
+    if passage and not isinstance(passage, dict):
+        raise InputError(f"'Gold_passage' of conversation {conversation} turn {turn} must be an object with an 'id'",
+                         path)
+    gold = None
+    if passage:
+        gold = _required(passage, "id", f"the Gold_passage of conversation {conversation} turn {turn}", path)
+    return conversation, turn, optional_text(gold), optional_text(row.get("Answer"))
 
 
 def qrecc_qrels(path: str | os.PathLike, query_ids: str = "turn") -> GoldQrels:

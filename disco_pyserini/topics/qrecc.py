@@ -10,7 +10,7 @@ from disco_pyserini.topics.types import Exchange, Turn
 
 
 def load_qrecc(path: PathLike, first_turn_rewrite: bool = True) -> Iterator[Turn]:
-    """QReCC, the original release or SCAI-QReCC: one ``{"Conversation_no", "Turn_no", "Question", "Context"}`` per turn.
+    """QReCC, original or SCAI-QReCC release: one ``{"Conversation_no", "Turn_no", "Question", "Context"}`` per turn.
 
     Query ids are ``<Conversation_no>_<Turn_no>``. ``Context`` (alternating earlier questions and answers, oldest
     first) is the history. The manual rewrite is ``Rewrite`` (original release) or ``Truth_rewrite`` (SCAI-QReCC),
