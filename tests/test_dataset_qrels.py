@@ -135,9 +135,11 @@ def test_cli_writes_by_name_refuses_overwrite_and_eval_finds_it(tmp_path, monkey
     capsys.readouterr()
     run = tmp_path / "topiocqa.splade.trec"
     run.write_text("1_1 Q0 1 1 9.0 r\n1_2 Q0 7 1 9.0 r\n1_2 Q0 2 2 8.0 r\n")  # 1_3 missing: scores 0
-    assert cli.run(main, ["--run", str(run), "--qrels", "topiocqa", "--metrics", "MRR@10", "--format", "csv"]) == 0
+    # relevance 1 qrels under TopiOCQA's convention (binary measures at relevance >= 1)
+    assert cli.run(main, ["--run", str(run), "--qrels", "topiocqa", "--metrics", "MRR@10"]) == 0
     table = capsys.readouterr().out
-    assert "0.5" in table.splitlines()[1]  # (1 + 1/2 + 0) / 3 judged turns
+    assert "| topiocqa.splade | 0.500 |" in table  # (1 + 1/2 + 0) / 3 judged turns
+    assert "topiocqa: 3 judged queries" in table and "relevance >= 1" in table
 
 
 def test_cli_qrecc_message_counts_turns_without_passages(tmp_path, capsys):
