@@ -91,6 +91,11 @@ def test_qrecc_scai_truth_passages(tmp_path):
                               ("32_1", "https://www.example.org/hallelujah_p0")]  # duplicates once
     assert (gold.turns, gold.judged, gold.without_gold) == (4, 3, 1)  # 31_2 has none: unjudged, as the reference
     assert {qid for qid, _ in gold.judgments} <= set(query_ids(path))
+    # the passage collection's shape (collection-paragraph/*/*.jsonl): its ids are the corpus ids encode docs writes
+    collection = tmp_path / "qrecc_passages.jsonl"
+    collection.write_text("".join(json.dumps({"id": doc_id, "contents": "text"}) + "\n"
+                                  for doc_id in sorted({doc_id for _, doc_id in gold.judgments} | {"other_p0"})))
+    assert {doc_id for _, doc_id in gold.judgments} <= {doc.doc_id for doc in read_corpus(collection)}
     rows = qrecc_qrels(path, query_ids="row").judgments  # the reproduction numbers only the turns it keeps
     assert [qid for qid, _ in rows] == ["0", "1", "1", "2"]
     # the QReCC files with passages that SCAI-QReCC adapted call the field "Passages"
