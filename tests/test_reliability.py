@@ -61,3 +61,52 @@ def test_missing_local_model_and_unreachable_hub_fail_fast(tmp_path):
     one_line_error(offline, "'someone/some-llm'")
     assert time.perf_counter() - started < 60  # was 48 s for each
     assert not (tmp_path / "q.jsonl").exists() and not (tmp_path / "r.jsonl").exists()
+
+
+def _tsv_lines():
+    from hypothesis import strategies as st
+
+    field = st.text(alphabet=st.sampled_from("ab é€\r\t\x85\u2028"), min_size=1, max_size=12)
+    return st.lists(st.tuples(st.from_regex(r"[a-z0-9]{1,6}", fullmatch=True), field), min_size=1, max_size=8,
+                    unique_by=lambda row: row[0])
+
+
+from hypothesis import given, settings  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(_tsv_lines())
+def test_tsv_corpus_lines_are_split_on_newline_only(tmp_path_factory, rows):
+    """A stray \\r, \\x85 or U+2028 in a text is part of it: the documents are exactly the lines written."""
+    from disco_pyserini.encode.corpus import count_lines, read_corpus
+
+    path = tmp_path_factory.mktemp("tsv") / "corpus.tsv"
+    rows = [(doc_id, text) for doc_id, text in rows if text.strip() and not text.endswith("\r")]
+    path.write_bytes("".join(f"{doc_id}\t{text}\n" for doc_id, text in rows).encode("utf-8"))
+    assert count_lines(path) == len(rows)
+    assert [(doc.doc_id, doc.text) for doc in read_corpus(path)] == rows
+
+
+@pytest.mark.parametrize("case", ["latin1", "truncated-gz", "directory", "spaced-id"])
+def test_unreadable_corpora_are_one_line_errors(tmp_path, case):
+    import gzip
+
+    from disco_pyserini.encode.corpus import count_lines, read_corpus
+
+    path = tmp_path / "corpus.tsv"
+    if case == "latin1":
+        path.write_bytes("d1\tfine\nd2\tcaf\xe9\n".encode("latin-1"))
+        expected = "corpus.tsv:2: not UTF-8"
+    elif case == "truncated-gz":
+        path = tmp_path / "corpus.tsv.gz"
+        path.write_bytes(gzip.compress(b"d1\ttext\n" * 5000)[:-30])
+        expected = "broken gzip data"
+    elif case == "directory":
+        path = tmp_path
+        expected = "is a directory"
+    else:
+        path.write_text("d1\tfine\nd 2\tspaced id\n")
+        expected = "corpus.tsv:2: document id 'd 2' contains whitespace"
+    with pytest.raises(InputError, match=expected):
+        count_lines(path)
+        list(read_corpus(path))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import zlib
 from pathlib import Path
-from typing import IO, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 from disco_pyserini.errors import InputError
+from disco_pyserini.textio import text_lines
 
 # Field names accepted for JSONL corpora (Pyserini's, ir_datasets' and MS MARCO-style exports).
 ID_FIELDS = ("id", "docid", "doc_id", "_id")
@@ -29,12 +31,6 @@ class Doc(NamedTuple):
     text: str
 
 
-def _open(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
-
-
 def corpus_format(path: str | os.PathLike) -> str:
     """``tsv`` or ``jsonl`` from the file name (``.gz`` allowed)."""
     name = Path(path).name.lower().removesuffix(".gz")
@@ -47,14 +43,24 @@ def corpus_format(path: str | os.PathLike) -> str:
 
 
 def count_lines(path: str | os.PathLike) -> int:
-    """Number of lines (documents) in a corpus file, read in large binary blocks."""
+    """Number of lines (documents) in a corpus file, read in large binary blocks; lines end at ``\n``."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     count, last = 0, b"\n"
-    with opener(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            count += block.count(b"\n")
-            last = block[-1:]
+    if path.is_dir():
+        raise InputError("is a directory; give the corpus file itself", path)
+    try:
+        with opener(path, "rb") as handle:
+            while block := handle.read(1 << 22):
+                count += block.count(b"\n")
+                last = block[-1:]
+    except FileNotFoundError:
+        raise InputError("no such corpus file; check the path", path) from None
+    except PermissionError:
+        raise InputError("cannot read the corpus file (permission denied)", path) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise InputError(f"broken gzip data after {count} lines ({error}); re-download or recompress the corpus",
+                         path) from None
     return count + (last != b"\n")
 
 
@@ -62,7 +68,7 @@ def _parse_jsonl(line: str, path: Path, number: int) -> Doc:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
-        raise InputError(f"malformed JSON ({error.msg} at column {error.colno}); fix or remove the line",
+        raise InputError(f"malformed JSON: {error.msg} (column {error.colno}); fix or remove the line",
                          path, number) from None
     if not isinstance(record, dict):
         raise InputError("expected a JSON object per line", path, number)
@@ -77,14 +83,14 @@ def _parse_jsonl(line: str, path: Path, number: int) -> Doc:
 
 
 def _parse_tsv(line: str, path: Path, number: int) -> Doc:
-    doc_id, sep, text = line.rstrip("\r\n").partition("\t")
+    doc_id, sep, text = line.partition("\t")
     if not sep:
         raise InputError("expected 'id<TAB>text'; no tab found", path, number)
     return Doc(doc_id, text)
 
 
 def _parse_titled_tsv(line: str, path: Path, number: int) -> Doc:
-    fields = line.rstrip("\r\n").split("\t")
+    fields = line.split("\t")
     if len(fields) != 3:
         raise InputError(f"expected 'id<TAB>text<TAB>title' as the header announces, got {len(fields)} fields",
                          path, number)
@@ -97,27 +103,30 @@ def _parse_titled_tsv(line: str, path: Path, number: int) -> Doc:
 def read_corpus(path: str | os.PathLike, start: int = 0, stop: int | None = None) -> Iterator[Doc]:
     """Stream documents ``[start, stop)`` (0-based line numbers) of a TSV or JSONL corpus.
 
-    A titled TSV's header (line 0) is never a document. Malformed lines, empty ids and empty texts raise
-    :class:`InputError` naming the file and line.
+    Lines end at ``\n`` only (a stray ``\r`` inside a TSV text stays in the text), as :func:`count_lines`
+    counts them. A titled TSV's header (line 0) is never a document. Malformed lines, empty ids, ids with
+    whitespace (TREC runs and qrels split on it) and empty texts raise :class:`InputError` naming the file
+    and line; so do unreadable files (not UTF-8, broken gzip, a directory).
     """
     path = Path(path)
     tsv = corpus_format(path) == "tsv"
     parse = _parse_tsv if tsv else _parse_jsonl
-    with _open(path) as handle:
-        for index, line in enumerate(handle):
-            if index == 0 and tsv and line.rstrip("\r\n") == TITLED_TSV_HEADER:
-                parse = _parse_titled_tsv  # checked before the shard skip: every shard needs the layout
-                continue
-            if index < start:
-                continue
-            if stop is not None and index >= stop:
-                break
-            number = index + 1
-            if not line.strip():
-                raise InputError("empty line; remove it", path, number)
-            doc = parse(line, path, number)
-            if not doc.doc_id.strip():
-                raise InputError("empty document id", path, number)
-            if not doc.text.strip():
-                raise InputError(f"document {doc.doc_id!r} has empty text; remove it or give it text", path, number)
-            yield doc
+    for number, line in text_lines(path, "corpus file"):
+        if number == 1 and tsv and line == TITLED_TSV_HEADER:
+            parse = _parse_titled_tsv  # checked before the shard skip: every shard needs the layout
+            continue
+        if number <= start:
+            continue
+        if stop is not None and number > stop:
+            break
+        if not line.strip():
+            raise InputError("empty line; remove it", path, number)
+        doc = parse(line, path, number)
+        if not doc.doc_id.strip():
+            raise InputError("empty document id", path, number)
+        if len(doc.doc_id.split()) != 1 or doc.doc_id != doc.doc_id.strip():
+            raise InputError(f"document id {doc.doc_id!r} contains whitespace; TREC runs and qrels split on it, "
+                             "so give the document an id without spaces", path, number)
+        if not doc.text.strip():
+            raise InputError(f"document {doc.doc_id!r} has empty text; remove it or give it text", path, number)
+        yield doc
