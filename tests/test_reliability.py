@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from disco_pyserini.atomic import atomic_write
 from disco_pyserini.errors import InputError
@@ -63,19 +65,13 @@ def test_missing_local_model_and_unreachable_hub_fail_fast(tmp_path):
     assert not (tmp_path / "q.jsonl").exists() and not (tmp_path / "r.jsonl").exists()
 
 
-def _tsv_lines():
-    from hypothesis import strategies as st
-
-    field = st.text(alphabet=st.sampled_from("ab é€\r\t\x85\u2028"), min_size=1, max_size=12)
-    return st.lists(st.tuples(st.from_regex(r"[a-z0-9]{1,6}", fullmatch=True), field), min_size=1, max_size=8,
-                    unique_by=lambda row: row[0])
-
-
-from hypothesis import given, settings  # noqa: E402
+TSV_ROWS = st.lists(st.tuples(st.from_regex(r"[a-z0-9]{1,6}", fullmatch=True),
+                             st.text(alphabet=st.sampled_from("ab é€\r\t\x85\u2028"), min_size=1, max_size=12)),
+                   min_size=1, max_size=8, unique_by=lambda row: row[0])
 
 
 @settings(max_examples=200, deadline=None)
-@given(_tsv_lines())
+@given(TSV_ROWS)
 def test_tsv_corpus_lines_are_split_on_newline_only(tmp_path_factory, rows):
     """A stray \\r, \\x85 or U+2028 in a text is part of it: the documents are exactly the lines written."""
     from disco_pyserini.encode.corpus import count_lines, read_corpus
@@ -110,3 +106,32 @@ def test_unreadable_corpora_are_one_line_errors(tmp_path, case):
     with pytest.raises(InputError, match=expected):
         count_lines(path)
         list(read_corpus(path))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=8))
+def test_run_writer_round_trips_or_refuses_ids(tmp_path_factory, qid):
+    """Any id either comes back unchanged through eval's run reader, or is refused before anything is written."""
+    from disco_pyserini.eval.runs import read_run
+    from disco_pyserini.search.run_file import write_run
+    from disco_pyserini.search.searcher import Hit
+
+    path = tmp_path_factory.mktemp("run") / "run.trec"
+    try:
+        write_run([(qid, [Hit(qid + "d", 2.5), Hit("other", 1.0)])], path, tag="t")
+    except InputError:
+        assert not path.exists()
+        return
+    assert read_run(path) == {qid: {qid + "d": 2.5, "other": 1.0}}
+
+
+def test_whitespace_in_query_ids_and_run_tags_is_refused(tmp_path):
+    from disco_pyserini.search.run_file import write_run
+    from disco_pyserini.topics.load import load_turns
+
+    topics = tmp_path / "topics.jsonl"
+    topics.write_text('{"conversation_id": "c 1", "turns": [{"utterance": "hello"}]}\n')
+    with pytest.raises(InputError, match="query id 'c 1_1' contains whitespace"):
+        load_turns(topics)
+    with pytest.raises(InputError, match="run tag 'my run'"):
+        write_run([], tmp_path / "run.trec", tag="my run")
