@@ -90,8 +90,9 @@ def test_hub_dataset_offline_is_one_line_error(monkeypatch):
         raise LocalEntryNotFoundError("Got: ConnectError: [Errno -2] Name or service not known\nmore")
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
-    with pytest.raises(InputError, match=r"^cannot get hub dataset slupart/qrecc-rewrite-mistral \(Got: ConnectError: "
-                                         r"\[Errno -2\] Name or service not known\); download its Parquet file") as error:
+    message = (r"^cannot get hub dataset slupart/qrecc-rewrite-mistral \(Got: ConnectError: \[Errno -2\] Name or "
+               r"service not known\); download its Parquet file")
+    with pytest.raises(InputError, match=message) as error:
         read_rewrites("slupart/qrecc-rewrite-mistral")
     assert "\n" not in str(error.value)
 

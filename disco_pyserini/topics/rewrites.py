@@ -106,8 +106,9 @@ def _table_rewrites(files: list[Path], columns: tuple[str, str], source: PathLik
             raise InputError(f"not a readable Parquet file ({str(error).splitlines()[0]})", file) from None
         missing = [name for name in columns if name not in table.columns]
         if missing:
-            raise InputError(f"no column {', '.join(map(repr, missing))} (columns: {', '.join(map(str, table.columns))});"
-                             " name the query id and rewrite columns with a '#QID_COLUMN,TEXT_COLUMN' suffix", source)
+            have = ", ".join(map(str, table.columns))
+            raise InputError(f"no column {', '.join(map(repr, missing))} (columns: {have}); name the query id and "
+                             "rewrite columns with a '#QID_COLUMN,TEXT_COLUMN' suffix", source)
         for row, (qid, text) in enumerate(zip(table[qid_column], table[text_column])):
             if not isinstance(text, str) or not text.strip() or qid is None:
                 raise InputError(f"row {row}: expected a query id and a non-empty rewrite text", file)
