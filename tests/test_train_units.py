@@ -237,7 +237,7 @@ def test_teacher_run_errors(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"0": {"a": "high"}}))
     with pytest.raises(InputError, match="query 0: expected an object"):
-        teacher_run_distillation(turns, {"0": {"a": 1}}, [("t", bad)])
+        teacher_run_distillation(turns, {"0": {"a": 1}}, [("t", bad)], rows_expected=True)
     far = tmp_path / "far.json"
     far.write_text(json.dumps({"0": {"a": 1.0}, "99": {"a": 1.0}}))
     with pytest.raises(InputError, match="not row numbers of the 4 topic turns"):
@@ -362,3 +362,18 @@ def test_training_config_takes_a_teacher_run(lexical_splade, tmp_path):
     assert trainer.train_dataset.teachers == ["run"] and len(trainer.train_dataset) == len(qids)
     trainer.train()
     assert trainer.state.global_step == 2
+
+
+def test_numeric_qids_are_row_numbers_only_where_expected(tmp_path):
+    """Row numbers are the authors' TopiOCQA convention; elsewhere numeric ids must be declared (--qids row)."""
+    from disco_pyserini.sample import CONVERSATIONS
+    from disco_pyserini.topics import load_topics
+
+    turns = list(load_topics(CONVERSATIONS))
+    run = _write(tmp_path / "run.json", {"0": {f"d{i}": float(-i) for i in range(20)}})
+    qrels = {"0": {"d15": 1}}
+    with pytest.raises(InputError, match="run.json: query ids are numbers that name no topic turn.*--qids row"):
+        teacher_run_distillation(turns, {turns[0].query_id: {"d15": 1}}, [("t", run)])
+    head, records, stats = teacher_run_distillation(turns, qrels, [("t", run)], qids="row")
+    assert [row["qid"] for row in records] == [turns[0].query_id]
+    assert len(stats.notes) == 2 and "row i = turn i" in stats.notes[0]

@@ -101,7 +101,8 @@ def _build(argv: Sequence[str]) -> int:
     parser.add_argument("--max-rank", type=int, default=960, help="the pool ends at this rank (reference: 960)")
     parser.add_argument("--rel-threshold", type=int, default=1)
     parser.add_argument("--qids", default="auto", choices=["auto", "topic", "row"],
-                        help="how run and qrels query ids name turns: topic ids, or row numbers of the topics file")
+                        help="how run and qrels query ids name turns: topic ids, or row numbers of the topics file "
+                             "(auto: row numbers are recognised for TopiOCQA topics, the authors' convention)")
     parser.add_argument("--input-policy", default="disco", help="student input formulation (topics policies)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
@@ -114,8 +115,11 @@ def _build(argv: Sequence[str]) -> int:
     if args.skip_top < 0 or args.max_rank <= args.skip_top:
         raise InputError("need 0 <= --skip-top < --max-rank")
     qrels, turns = read_training_qrels(args.qrels), _turns(args)
+    from disco_pyserini.topics import detect_format
+
+    rows_expected = (args.topics_format or detect_format(args.topics)) == "topiocqa"
     options = dict(skip_top=args.skip_top, max_rank=args.max_rank, rel_threshold=args.rel_threshold,
-                   qids=args.qids, input_policy=args.input_policy)
+                   qids=args.qids, input_policy=args.input_policy, rows_expected=rows_expected)
     if args.teacher_run:
         head, records, stats = build.teacher_run_distillation(turns, qrels, args.teacher_run, args.run_fusion,
                                                               score_scale=args.score_scale, **options)

@@ -193,8 +193,8 @@ def load_texts(corpus: str | os.PathLike, wanted: set[str]) -> dict[str, str]:
 
 
 def _aligned(mapping: Run, turns: Sequence[Turn], qids: str, source: str | os.PathLike, what: str,
-             stats: BuildStats) -> Run:
-    aligned, style = align_to_turns(mapping, turns, qids, source)
+             stats: BuildStats, rows_expected: bool) -> Run:
+    aligned, style = align_to_turns(mapping, turns, qids, source, rows_expected)
     if style == "row":
         stats.notes.append(f"{what} {source}: query ids are 0-based row numbers of the topics file (row i = turn i), "
                            "the reference's TopiOCQA convention")
@@ -204,21 +204,22 @@ def _aligned(mapping: Run, turns: Sequence[Turn], qids: str, source: str | os.Pa
 def teacher_run_distillation(turns: Sequence[Turn], qrels: Mapping[str, Mapping[str, int]],
                              runs: Sequence[tuple[str, str | os.PathLike]], run_fusion: str = "merge",
                              skip_top: int = 10, max_rank: int = 960, rel_threshold: int = 1, qids: str = "auto",
-                             input_policy: str = "disco", score_scale: float = 1.0,
+                             input_policy: str = "disco", score_scale: float = 1.0, rows_expected: bool = False,
                              ) -> tuple[dict[str, Any], Iterator[dict[str, Any]], BuildStats]:
     """Header, records and stats of a distillation file whose scores come from teacher runs ``[(name, path)]``.
 
     Run and qrels query ids are topic ids or row numbers of ``turns`` (``qids``: ``auto`` detects
-    which); scores are multiplied by ``score_scale`` (e.g. 1e-4 for runs of integer impact indexes
-    quantised with factor 100); several runs are fused into one teacher by ``run_fusion``.
+    which, row numbers only where ``rows_expected``: TopiOCQA topics); scores are multiplied by
+    ``score_scale`` (e.g. 1e-4 for runs of integer impact indexes quantised with factor 100); several
+    runs are fused into one teacher by ``run_fusion``.
     """
     if not runs:
         raise InputError("give at least one teacher run")
     stats = BuildStats()
-    qrels = _aligned(dict(qrels), turns, qids, "qrels", "qrels", stats)
+    qrels = _aligned(dict(qrels), turns, qids, "qrels", "qrels", stats, rows_expected)
     loaded = []
     for name, path in runs:
-        run = _aligned(read_scores(path), turns, qids, path, f"teacher run {name}", stats)
+        run = _aligned(read_scores(path), turns, qids, path, f"teacher run {name}", stats, rows_expected)
         loaded.append({qid: {doc: score * score_scale for doc, score in docs.items()} for qid, docs in run.items()}
                       if score_scale != 1 else run)
     run = fuse_runs(loaded, run_fusion)
@@ -234,13 +235,14 @@ def rewrite_distillation(turns: Sequence[Turn], qrels: Mapping[str, Mapping[str,
                          corpus: str | os.PathLike, teachers: Sequence[str], doc_encoder: SpladeEncoder,
                          teacher_encoder: SpladeEncoder, skip_top: int = 10, max_rank: int = 960,
                          rel_threshold: int = 1, qids: str = "auto", input_policy: str = "disco",
-                         progress: bool = True) -> tuple[dict[str, Any], Iterator[dict[str, Any]], BuildStats]:
+                         rows_expected: bool = False, progress: bool = True,
+                         ) -> tuple[dict[str, Any], Iterator[dict[str, Any]], BuildStats]:
     """Header, records and stats of a distillation file scored with teacher rewrites (pools from ``run_path``)."""
     if not teachers:
         raise InputError("give at least one teacher rewrite source (e.g. --teacher manual)")
     stats = BuildStats()
-    qrels = _aligned(dict(qrels), turns, qids, "qrels", "qrels", stats)
-    run = _aligned(read_scores(run_path), turns, qids, run_path, "run", stats)
+    qrels = _aligned(dict(qrels), turns, qids, "qrels", "qrels", stats, rows_expected)
+    run = _aligned(read_scores(run_path), turns, qids, run_path, "run", stats, rows_expected)
     plans = plan_turns(turns, qrels, run, max_rank, skip_top, rel_threshold, stats)
     head = header(teachers, "rewrites", run=os.fspath(run_path), dtype=str(doc_encoder.dtype).removeprefix("torch."),
                   skip_top=skip_top, max_rank=max_rank, rel_threshold=rel_threshold, input_policy=input_policy)

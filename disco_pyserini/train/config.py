@@ -38,9 +38,10 @@ Defaults are the authors' released configuration (``conf/disco_topiocqa_mistral_
 Instead of ``distillation``, a teacher run can be given directly (built in memory with ``train build``'s
 defaults; for other settings run ``train build``)::
 
-    teacher_run: run.json      # or a list of runs, fused by run_fusion (merge | mean | max)
-    topics: topiocqa_train.json
+    teacher_run: run.json      # or a list of [NAME=]FILE runs, fused by run_fusion (merge | mean | max)
+    topics: train.json         # (and topics_format when detection is ambiguous)
     qrels: topiocqa_train.qrels
+    qids: auto                 # how the run's and qrels' query ids name turns: auto | topic | row
 """
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ class TrainConfig:
     topics: str | None = None
     topics_format: str | None = None
     qrels: str | None = None
+    qids: str = "auto"
     doc_encoder: str | None = None
     output_dir: str = "runs/disco"
     teachers: list[str] | None = None
@@ -105,7 +107,7 @@ class TrainConfig:
         from disco_pyserini.train.data import FUSIONS, POSITIVE_SCORES
         from disco_pyserini.train.losses import IN_BATCH, LOSSES
         from disco_pyserini.train.model import REGULARISERS
-        from disco_pyserini.train.teacher_runs import RUN_FUSIONS
+        from disco_pyserini.train.teacher_runs import QID_STYLES, RUN_FUSIONS
 
         known = set(LOSSES) | set(VECTOR_LOSSES)
         for name, weight in self.losses.items():
@@ -123,6 +125,8 @@ class TrainConfig:
                              source)
         if self.run_fusion not in RUN_FUSIONS:
             raise InputError(f"unknown run_fusion {self.run_fusion!r}; choose one of {', '.join(RUN_FUSIONS)}", source)
+        if self.qids not in QID_STYLES:
+            raise InputError(f"unknown qids {self.qids!r}; choose one of {', '.join(QID_STYLES)}", source)
         if self.fusion == "merge":
             raise InputError("fusion 'merge' merges teacher runs, before the pools are cut: set run_fusion: merge "
                              "(or 'train build --run-fusion merge'); fusion is mean, max or separate", source)

@@ -74,23 +74,33 @@ def read_training_qrels(name_or_path: str | os.PathLike) -> Qrels:
     return read_qrels(resolve_qrels(name_or_path)[0])
 
 
-def qid_style(keys: Sequence[str], turns: Sequence[Turn]) -> str:
-    """``row`` when every key is a row number and none is a topic id (the reference's TopiOCQA files), else topic."""
+def qid_style(keys: Sequence[str], turns: Sequence[Turn], rows_expected: bool) -> str:
+    """``topic`` or ``row``: the reference's row numbers when every key is a number and none is a topic id.
+
+    Row numbers are the DiSCo authors' convention for TopiOCQA (``rows_expected``); for other topics
+    numeric ids are refused rather than guessed (the reproduction study numbers QReCC turns otherwise).
+    """
     topic_ids = {turn.query_id for turn in turns}
-    numbers = all(key.isdigit() for key in keys)
-    return "row" if keys and numbers and not topic_ids.intersection(keys) else "topic"
+    if not keys or not all(key.isdigit() for key in keys) or topic_ids.intersection(keys):
+        return "topic"
+    if not rows_expected:
+        raise InputError("query ids are numbers that name no topic turn; if number i is the i-th turn of the topics "
+                         "file, pass --qids row (qids: row in a config)")
+    return "row"
 
 
-def align_to_turns(mapping: Mapping[str, dict], turns: Sequence[Turn], style: str,
-                   source: str | os.PathLike) -> tuple[dict[str, dict], str]:
-    """``mapping`` keyed by topic ids; ``style`` ``row`` maps key ``i`` to the ``i``-th turn (``auto``: detected).
-
-    Returns the re-keyed mapping and the style used.
+def align_to_turns(mapping: Mapping[str, dict], turns: Sequence[Turn], style: str, source: str | os.PathLike,
+                   rows_expected: bool = False) -> tuple[dict[str, dict], str]:
+    """``mapping`` keyed by topic ids; ``style`` ``row`` maps key ``i`` to the ``i``-th turn (``auto``: detected
+    with :func:`qid_style`). Returns the re-keyed mapping and the style used.
     """
     if style not in QID_STYLES:
         raise InputError(f"unknown query id style {style!r}; choose one of {', '.join(QID_STYLES)}")
     if style == "auto":
-        style = qid_style(list(mapping), turns)
+        try:
+            style = qid_style(list(mapping), turns, rows_expected)
+        except InputError as error:
+            raise InputError(error.problem, source) from None
     if style == "topic":
         return dict(mapping), style
     outside = [key for key in mapping if not key.isdigit() or int(key) >= len(turns)]

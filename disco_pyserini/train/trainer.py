@@ -191,12 +191,14 @@ def load_dataset(config: TrainConfig) -> DistillDataset:
     """The training turns of ``config``: its distillation file, or its teacher run(s) built in memory."""
     source: Any = config.distillation
     if config.teacher_run is not None:
+        from disco_pyserini.topics import detect_format
         from disco_pyserini.topics.load import load_turns
 
         turns = load_turns(config.topics, config.topics_format)
+        topiocqa = (config.topics_format or detect_format(config.topics)) == "topiocqa"
         head, records, stats = teacher_run_distillation(turns, read_training_qrels(config.qrels),
                                                         [named_run(run) for run in config.teacher_run],
-                                                        config.run_fusion)
+                                                        config.run_fusion, qids=config.qids, rows_expected=topiocqa)
         for note in stats.notes:  # how the run's query ids were read: worth seeing, a wrong mapping trains on noise
             logger.warning(note)
         source = (head, records)
