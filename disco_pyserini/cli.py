@@ -39,9 +39,11 @@ def add_conversation_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history-cut", default="auto", choices=HISTORY_CUTS,
                         help="character cuts of the conversation before formulation: qrecc (questions 320, answers "
                              "500 characters), cast (the reference CAsT preparation), none; auto (default): the "
-                             "topic format's reference preparation (qrecc for QReCC, cast for CAsT, else none)")
-    parser.add_argument("--history-responses", default="all", choices=["all", "last"],
-                        help="answers kept in the history: all (default, as the references) or the last one only")
+                             "topic format's reference preparation (qrecc for QReCC, cast for CAsT), else the "
+                             "student's training cut, else none")
+    parser.add_argument("--history-responses", default=None, choices=["all", "last"],
+                        help="answers kept in the history: all or the last one only (default: as the student was "
+                             "trained, else all, as the references)")
     parser.add_argument("--responses-from", default=None, metavar="CORPUS_OR_INDEX",
                         help="collection (TSV/JSONL corpus, or an index with stored texts) to fetch the canonical "
                              "responses the topics name by id (CAsT 2020) for the history")

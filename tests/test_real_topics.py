@@ -187,3 +187,30 @@ def test_byte_order_mark_and_offline_ir_datasets(tmp_path, monkeypatch):
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("error: ir_datasets could not download the files of 'trec-cast/v1/2020'")
     assert str(tmp_path / "irds") in result.stderr
+
+
+def test_train_build_records_the_cut_and_a_student_reads_conversations_the_same_way(tmp_path, random_splade):
+    import shutil
+
+    from disco_pyserini.encode.query import DiscoQueryEncoder
+    from disco_pyserini.encode.trained import TRAINING_CONFIG
+    from disco_pyserini.train.__main__ import main as train_main
+
+    topics = tmp_path / "qrecc.json"
+    records = json.loads((Path(__file__).parent / "fixtures" / "topics" / "qrecc_scai.json").read_text())
+    records[1]["Context"][1] = "x" * 700  # an answer over QReCC's 500-character cut
+    topics.write_text(json.dumps(records))
+    (tmp_path / "qrels.txt").write_text("31_2 0 p1 1\n")
+    (tmp_path / "run.trec").write_text("".join(f"31_2 Q0 p{i} {i} {20 - i} t\n" for i in range(1, 15)))
+    output = tmp_path / "distill.jsonl"
+    assert train_main(["build", "--topics", str(topics), "--qrels", str(tmp_path / "qrels.txt"), "--teacher-run",
+                       str(tmp_path / "run.trec"), "--skip-top", "1", "--output", str(output)]) == 0
+    head, record = (json.loads(line) for line in output.read_text().splitlines())
+    assert head["history_cut"] == "qrecc" and head["history_responses"] == "all"  # QReCC's reference cut
+    assert "x" * 500 in record["query"] and "x" * 501 not in record["query"]
+    student = tmp_path / "student"
+    shutil.copytree(random_splade, student)
+    (student / TRAINING_CONFIG).write_text(json.dumps({"history_cut": "qrecc", "query_topk": None}))
+    turn = next(t for t in load_topics(topics) if t.query_id == "31_2")
+    assert DiscoQueryEncoder(str(student), device="cpu").query_text(turn) == record["query"]
+    assert "x" * 700 in DiscoQueryEncoder(str(random_splade), device="cpu").query_text(turn)

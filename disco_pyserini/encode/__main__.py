@@ -78,8 +78,11 @@ def encode_queries(args: argparse.Namespace) -> int:
     from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.encode.queries import write_encoded_queries
 
+    from disco_pyserini.encode.trained import training_config
+
+    trained = training_config(args.encoder)
     conversations = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from,
-                                       args.policy, args.history_cut, args.strict)
+                                       args.policy, args.history_cut, args.strict, trained.get("history_cut"))
     turns = conversations.turns
     encoder = DiscoQueryEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
                                 quantization_factor=args.quantization_factor, policy=args.policy,

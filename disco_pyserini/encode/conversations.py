@@ -39,14 +39,15 @@ def _first(ids: list[str], count: int = 5) -> str:
 def load_conversations(topics: str | os.PathLike, topics_format: str | None = None,
                        rewrites: dict[str, str | os.PathLike] | None = None,
                        responses_from: str | os.PathLike | None = None, policy: str = "disco",
-                       history_cut: str = "auto", strict: bool = False,
+                       history_cut: str = "auto", strict: bool = False, trained_cut: str | None = None,
                        warn: Callable[[str], None] = _warn) -> Conversations:
     """Load ``topics`` for ``policy``.
 
     Canonical responses named by id (CAsT 2020) are fetched from ``responses_from`` (a corpus file or an
     index with stored texts). ``history_cut`` ``auto`` is the topic format's reference cut
-    (:data:`disco_pyserini.topics.cuts.DEFAULT_CUTS`). Turns without the rewrite a rewrite policy needs are
-    searched with their raw utterance, with one warning naming them, or are an error with ``strict``.
+    (:data:`disco_pyserini.topics.cuts.DEFAULT_CUTS`), else ``trained_cut`` (the one a student's training
+    inputs had), else none. Turns without the rewrite a rewrite policy needs are searched with their raw
+    utterance, with one warning naming them, or are an error with ``strict``.
     """
     topics_format = resolve_format(topics, topics_format)
     turns = load_turns(topics, topics_format, rewrites)
@@ -64,5 +65,9 @@ def load_conversations(topics: str | os.PathLike, topics_format: str | None = No
         if strict:
             raise InputError(f"{what}; supply the rewrites or drop --strict to search their raw utterance", topics)
         warn(f"{what}: their raw utterance is used instead (--strict makes this an error)")
-    cut = default_cut(topics_format) if history_cut == "auto" else check_cut(history_cut)
+    if history_cut != "auto":
+        cut = check_cut(history_cut)
+    else:
+        cut = default_cut(topics_format)
+        cut = check_cut(trained_cut) if cut == "none" and trained_cut else cut
     return Conversations(turns, topics_format, cut, tuple(missing))

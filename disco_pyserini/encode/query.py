@@ -21,7 +21,7 @@ for a local checkpoint (``top_k=0`` switches pruning off).
 ``history_cut`` trims conversations by characters before formulation (``qrecc``, ``cast`` or
 ``none``, see :mod:`disco_pyserini.topics.cuts`); by default a local student uses the cut its
 training inputs had (recorded in ``disco_training.json``), others none. ``history_responses``
-``last`` keeps only the most recent answer. ``fallback`` formulates turns without the rewrite a
+``last`` keeps only the most recent answer (default: as trained, else ``all``). ``fallback`` formulates turns without the rewrite a
 rewrite policy needs from their raw utterance instead of raising.
 
 ``backend="onnx"`` runs the encoder on ONNX Runtime, 1.3-2.4x faster than PyTorch fp32 per
@@ -77,7 +77,7 @@ class DiscoQueryEncoder(QueryEncoder):
                  max_length: int = 256, quantization_factor: float = DEFAULT_FACTOR, policy: str = "disco",
                  dtype: str = "auto", batch_size: int = 32, policy_options: Mapping[str, Any] | None = None,
                  top_k: int | None = None, backend: str = "torch", history_cut: str | None = None,
-                 history_responses: str = "all", fallback: bool = False):
+                 history_responses: str | None = None, fallback: bool = False):
         super().__init__()
         if top_k is not None and top_k < 0:
             raise InputError(f"top_k must be >= 0 (0: no pruning), got {top_k}")
@@ -92,7 +92,7 @@ class DiscoQueryEncoder(QueryEncoder):
         trained = training_config(model_name_or_path)
         self.top_k = trained.get("query_topk") if top_k is None else (top_k or None)
         self.history_cut = check_cut(history_cut or trained.get("history_cut") or "none")
-        self.history_responses = history_responses
+        self.history_responses = history_responses or trained.get("history_responses") or "all"
         self.fallback = fallback
         self.has_model = True
 

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Sequence
 
-from disco_pyserini.cli import name_value, run
+from disco_pyserini.cli import add_conversation_args, name_value, run
 from disco_pyserini.errors import InputError
 from disco_pyserini.train.teacher_runs import named_run
 
@@ -49,10 +49,15 @@ def _train(argv: Sequence[str]) -> int:
     return 0
 
 
-def _turns(args: argparse.Namespace) -> list:
-    from disco_pyserini.topics.load import load_turns
+def _conversations(args: argparse.Namespace, policy: str = "disco"):
+    """The topics' turns as search reads them (responses fetched, reference cut resolved), already cut."""
+    from disco_pyserini.encode.conversations import load_conversations
+    from disco_pyserini.topics.cuts import cut_turn
 
-    return load_turns(args.topics, args.topics_format, dict(args.rewrites))
+    loaded = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from, policy,
+                                args.history_cut, args.strict)
+    return loaded._replace(turns=[cut_turn(turn, loaded.history_cut, args.history_responses or "all")
+                                  for turn in loaded.turns])
 
 
 BUILD_EPILOG = """Two sources of teacher scores:
@@ -104,6 +109,7 @@ def _build(argv: Sequence[str]) -> int:
                         help="how run and qrels query ids name turns: topic ids, or row numbers of the topics file "
                              "(auto: row numbers are recognised for TopiOCQA topics, the authors' convention)")
     parser.add_argument("--input-policy", default="disco", help="student input formulation (topics policies)")
+    add_conversation_args(parser)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     from disco_pyserini.train import build
@@ -114,7 +120,8 @@ def _build(argv: Sequence[str]) -> int:
                          "computed from rewrites), not both")
     if args.skip_top < 0 or args.max_rank <= args.skip_top:
         raise InputError("need 0 <= --skip-top < --max-rank")
-    qrels, turns = read_training_qrels(args.qrels), _turns(args)
+    qrels, conversations = read_training_qrels(args.qrels), _conversations(args)
+    turns = conversations.turns
     from disco_pyserini.topics import detect_format
 
     rows_expected = (args.topics_format or detect_format(args.topics)) == "topiocqa"
@@ -137,6 +144,8 @@ def _build(argv: Sequence[str]) -> int:
                                                           args.teacher or ["manual"], encoders[0], encoders[-1],
                                                           progress=not args.no_progress, **options)
         head.update(doc_encoder=args.doc_encoder, teacher_encoder=args.teacher_encoder or args.doc_encoder)
+    # The student's inputs were read this way: the trained model records it and reads conversations the same way.
+    head.update(history_cut=conversations.history_cut, history_responses=args.history_responses or "all")
     for note in stats.notes:
         print(note, file=sys.stderr)
     written = build.write_distillation(args.output, head, records)
@@ -160,6 +169,7 @@ def _sparsity(argv: Sequence[str]) -> int:
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--device")
+    add_conversation_args(parser)
     args = parser.parse_args(argv)
     from itertools import islice
 
@@ -169,7 +179,7 @@ def _sparsity(argv: Sequence[str]) -> int:
     from disco_pyserini.topics import formulate
     from disco_pyserini.encode.trained import trained_top_k
 
-    queries = [formulate(turn, args.policy) for turn in _turns(args)]
+    queries = [formulate(turn, args.policy, fallback=True) for turn in _conversations(args, args.policy).turns]
     documents = [doc.text for doc in islice(read_corpus(args.corpus), args.max_docs)]
     query_encoder = SpladeEncoder(args.encoder, device=args.device, max_length=args.max_length)
     doc_encoder = (SpladeEncoder(args.doc_encoder, device=args.device, max_length=args.max_length)

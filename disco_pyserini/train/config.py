@@ -42,6 +42,9 @@ defaults; for other settings run ``train build``)::
     topics: train.json         # (and topics_format when detection is ambiguous)
     qrels: topiocqa_train.qrels
     qids: auto                 # how the run's and qrels' query ids name turns: auto | topic | row
+    history_cut: auto          # how the conversations are read, as `train build --history-cut`
+    history_responses: all     # (and --history-responses, --responses-from)
+    responses_from: null
 """
 from __future__ import annotations
 
@@ -72,6 +75,9 @@ class TrainConfig:
     topics_format: str | None = None
     qrels: str | None = None
     qids: str = "auto"
+    history_cut: str = "auto"
+    history_responses: str = "all"
+    responses_from: str | None = None
     doc_encoder: str | None = None
     output_dir: str = "runs/disco"
     teachers: list[str] | None = None
@@ -108,6 +114,14 @@ class TrainConfig:
         from disco_pyserini.train.losses import IN_BATCH, LOSSES
         from disco_pyserini.train.model import REGULARISERS
         from disco_pyserini.train.teacher_runs import QID_STYLES, RUN_FUSIONS
+        from disco_pyserini.topics.cuts import CUTS, RESPONSES
+
+        if self.history_cut not in ("auto", *CUTS):
+            raise InputError(f"unknown history_cut {self.history_cut!r}; choose auto or one of {', '.join(CUTS)}",
+                             source)
+        if self.history_responses not in RESPONSES:
+            raise InputError(f"unknown history_responses {self.history_responses!r}; choose one of "
+                             f"{', '.join(RESPONSES)}", source)
 
         known = set(LOSSES) | set(VECTOR_LOSSES)
         for name, weight in self.losses.items():

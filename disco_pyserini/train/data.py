@@ -86,6 +86,7 @@ class DistillDataset(torch.utils.data.Dataset):
             raise InputError(f"unknown positive_score {positive_score!r}; choose one of {', '.join(POSITIVE_SCORES)}")
         self.where = source if isinstance(source, (str, os.PathLike)) else None
         head, records = read_distillation(source) if self.where is not None else source
+        self.header = dict(head)
         available = list(head.get("teachers") or [])
         self.teachers = available if teachers is None else list(teachers)
         missing = [name for name in self.teachers if name not in available]

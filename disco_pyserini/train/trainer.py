@@ -191,14 +191,17 @@ def load_dataset(config: TrainConfig) -> DistillDataset:
     """The training turns of ``config``: its distillation file, or its teacher run(s) built in memory."""
     source: Any = config.distillation
     if config.teacher_run is not None:
-        from disco_pyserini.topics import detect_format
-        from disco_pyserini.topics.load import load_turns
+        from disco_pyserini.encode.conversations import load_conversations
+        from disco_pyserini.topics.cuts import cut_turn
 
-        turns = load_turns(config.topics, config.topics_format)
-        topiocqa = (config.topics_format or detect_format(config.topics)) == "topiocqa"
+        loaded = load_conversations(config.topics, config.topics_format, responses_from=config.responses_from,
+                                    history_cut=config.history_cut)
+        turns = [cut_turn(turn, loaded.history_cut, config.history_responses) for turn in loaded.turns]
         head, records, stats = teacher_run_distillation(turns, read_training_qrels(config.qrels),
                                                         [named_run(run) for run in config.teacher_run],
-                                                        config.run_fusion, qids=config.qids, rows_expected=topiocqa)
+                                                        config.run_fusion, qids=config.qids,
+                                                        rows_expected=loaded.topics_format == "topiocqa")
+        head.update(history_cut=loaded.history_cut, history_responses=config.history_responses)
         for note in stats.notes:  # how the run's query ids were read: worth seeing, a wrong mapping trains on noise
             logger.warning(note)
         source = (head, records)
@@ -231,6 +234,9 @@ def train(config: TrainConfig) -> Path:
     trainer.train()
     trainer.save_model(config.output_dir)  # on the main process only, under torchrun/accelerate
     if trainer.is_world_process_zero():
+        # How the student's inputs were read (history cut): DiscoQueryEncoder reads conversations the same way.
+        header = trainer.train_dataset.header
+        recorded = {key: header[key] for key in ("history_cut", "history_responses") if key in header}
         with atomic_write(Path(config.output_dir) / TRAINING_CONFIG) as handle:
-            json.dump(dataclasses.asdict(config), handle, indent=2)
+            json.dump({**dataclasses.asdict(config), **recorded}, handle, indent=2)
     return Path(config.output_dir)
