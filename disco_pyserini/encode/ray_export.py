@@ -27,12 +27,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import logging
 import os
 from pathlib import Path
 from typing import Iterator, NamedTuple, Sequence
 
-import numpy as np
 import pyarrow as pa
 import ray
 import ray.data
@@ -46,7 +46,20 @@ from disco_pyserini.errors import InputError
 
 # One row per chunk. Large lists and strings: a chunk's texts may exceed 32-bit Arrow offsets (2 GB).
 CHUNK_SCHEMA = pa.schema([("chunk", pa.int64()), ("documents", pa.int64()), ("done", pa.bool_()),
-                          ("ids", pa.large_list(pa.large_string())), ("texts", pa.large_list(pa.large_string()))])
+                          ("ids", pa.large_list(pa.large_string())), ("texts", pa.large_list(pa.large_string())),
+                          ("error", pa.string())])
+RESULT_SCHEMA = pa.schema([("chunk", pa.int64()), ("documents", pa.int64()), ("done", pa.bool_()),
+                           ("postings", pa.int64()), ("error", pa.string())])
+
+
+# A worker's InputError travels to the driver as data, in the chunk's row: raised, Ray would wrap it
+# (UserCodeException, a dead actor for a constructor) and drop its fields, the file and line.
+def _error_json(error: InputError) -> str:
+    return json.dumps({"message": error.problem, "path": error.path, "line": error.line})
+
+
+def _error_from_json(text: str) -> InputError:
+    return InputError(**json.loads(text))
 
 
 class Chunk(NamedTuple):
@@ -70,14 +83,22 @@ def plan_chunks(corpus: str | os.PathLike, start: int, stop: int, docs_per_file:
 
 
 def _read_chunks(corpus: str, chunks: Sequence[Chunk], output_dir: Path, shard_id: int) -> Iterator[pa.Table]:
-    """One table row per chunk: its documents, or only their count when its part file is complete."""
+    """One table row per chunk: its documents, only their count when its part file is complete, or an error."""
     docs_iter = read_corpus(corpus, chunks[0].start, chunks[-1].stop, chunks[0].offset)
     for chunk in chunks:
-        docs = list(itertools.islice(docs_iter, chunk.stop - chunk.start))
-        done = chunk_done(chunk_path(output_dir, shard_id, chunk.index), docs)
-        kept = [] if done else docs
-        yield pa.table({"chunk": [chunk.index], "documents": [len(docs)], "done": [done],
-                        "ids": [[d.doc_id for d in kept]], "texts": [[d.text for d in kept]]}, schema=CHUNK_SCHEMA)
+        row = {"chunk": [chunk.index], "documents": [chunk.stop - chunk.start], "done": [False], "ids": [[]],
+               "texts": [[]], "error": [None]}
+        try:
+            docs = list(itertools.islice(docs_iter, chunk.stop - chunk.start))
+        except InputError as error:
+            row["error"] = [_error_json(error)]
+            yield pa.table(row, schema=CHUNK_SCHEMA)
+            return
+        if chunk_done(chunk_path(output_dir, shard_id, chunk.index), docs):
+            row["done"] = [True]
+        else:
+            row["ids"], row["texts"] = [[d.doc_id for d in docs]], [[d.text for d in docs]]
+        yield pa.table(row, schema=CHUNK_SCHEMA)
 
 
 class CorpusChunks(Datasource):
@@ -91,13 +112,17 @@ class CorpusChunks(Datasource):
     def estimate_inmemory_data_size(self) -> int:
         return os.path.getsize(self.corpus)
 
+    def groups(self) -> list[list[Chunk]]:
+        """The chunks each read task reads: one task per chunk, seeking to its first line, or one for a gzipped
+        corpus, which cannot seek."""
+        if self.chunks and self.chunks[0].offset is None:
+            return [self.chunks]
+        return [[chunk] for chunk in self.chunks]
+
     def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
                        data_context=None) -> list[ReadTask]:
-        # One task per chunk, each seeking to its first line; a gzipped corpus is read by one task.
-        seekable = bool(self.chunks) and self.chunks[0].offset is not None
-        groups = [[chunk] for chunk in self.chunks] if seekable else [self.chunks] if self.chunks else []
         tasks = []
-        for group in groups:
+        for group in self.groups():
             read = functools.partial(_read_chunks, self.corpus, group, self.output_dir, self.shard_id)
             metadata = BlockMetadata(num_rows=len(group), size_bytes=None, exec_stats=None,
                                      input_files=(self.corpus,))
@@ -116,21 +141,30 @@ class ChunkEncoder:
 
         if threads:
             torch.set_num_threads(threads)
-        self.encoder = SpladeEncoder(device=device, **encoder_options)
         self.output_dir, self.shard_id = output_dir, shard_id
         self.factor, self.store_contents = factor, store_contents
+        self.error: str | None = None
+        try:
+            self.encoder = SpladeEncoder(device=device, **encoder_options)
+        except InputError as error:  # reported with each chunk (a constructor that raises is retried)
+            self.error = _error_json(error)
 
-    def __call__(self, batch: pa.Table) -> dict[str, np.ndarray]:
+    def __call__(self, batch: pa.Table) -> pa.Table:
         (row,) = batch.to_pylist()  # batch_size=1: one chunk
         postings = 0
-        if not row["done"]:
+        error = row["error"] or self.error
+        if not row["done"] and error is None:
             docs = [Doc(doc_id, text) for doc_id, text in zip(row["ids"], row["texts"])]
-            vectors = encode_chunk(self.encoder, docs, self.factor)
-            write_chunk(chunk_path(self.output_dir, self.shard_id, row["chunk"]), docs, vectors,
-                        self.store_contents)
-            postings = sum(len(v) for v in vectors)
-        return {"chunk": np.array([row["chunk"]]), "documents": np.array([row["documents"]]),
-                "done": np.array([row["done"]]), "postings": np.array([postings])}
+            try:
+                vectors = encode_chunk(self.encoder, docs, self.factor)
+            except InputError as failure:
+                error = _error_json(failure)
+            else:
+                write_chunk(chunk_path(self.output_dir, self.shard_id, row["chunk"]), docs, vectors,
+                            self.store_contents)
+                postings = sum(len(v) for v in vectors)
+        return pa.table({"chunk": [row["chunk"]], "documents": [row["documents"]], "done": [row["done"]],
+                         "postings": [postings], "error": [error]}, schema=RESULT_SCHEMA)
 
 
 class Pool(NamedTuple):
@@ -141,8 +175,11 @@ class Pool(NamedTuple):
     cpus: float  # per actor (torch threads on a CPU-only pool)
 
 
-def plan_pool(actors: int | None, gpus_per_actor: float | None) -> Pool:
-    """Pool defaults from the cluster: one actor per GPU, else one per node sharing the CPUs evenly."""
+def plan_pool(actors: int | None, gpus_per_actor: float | None, chunks: int) -> Pool:
+    """The pool for ``chunks`` chunks on the connected cluster.
+
+    Defaults: one actor per GPU, else one per node sharing the CPUs evenly; never more actors than chunks.
+    """
     resources = ray.cluster_resources()
     gpus, cpus = resources.get("GPU", 0.0), resources.get("CPU", 1.0)
     if actors is not None and actors < 1:
@@ -156,28 +193,12 @@ def plan_pool(actors: int | None, gpus_per_actor: float | None) -> Pool:
         if actors * gpus_per_actor > gpus:
             raise InputError(f"{actors} actors x {gpus_per_actor:g} GPUs need more than the Ray cluster's {gpus:g} "
                              "GPUs; lower --ray-actors, or pass --ray-gpus-per-actor 0 to encode on CPUs")
-        return Pool(actors, gpus_per_actor, 1.0)
+        return Pool(min(actors, chunks), gpus_per_actor, 1.0)
     actors = actors or sum(1 for node in ray.nodes() if node.get("Alive"))
     if actors > cpus:
         raise InputError(f"--ray-actors {actors} is more than the Ray cluster's {cpus:g} CPUs")
+    actors = min(actors, chunks)
     return Pool(actors, 0.0, float(max(int(cpus // actors), 1)))
-
-
-def _worker_input_error(error: BaseException) -> InputError | None:
-    """The :class:`InputError` a worker raised, found through Ray's wrappers (``cause``, ``__cause__``)."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        # Ray re-raises a worker's exception as a class deriving from both RayTaskError and its type,
-        # without the original's attributes: the original is its `cause`.
-        if isinstance(current, InputError) and hasattr(current, "problem"):
-            return InputError(current.problem, current.path, current.line)
-        pending += [getattr(current, "cause", None), current.__cause__, current.__context__]
-    return None
 
 
 @contextlib.contextmanager
@@ -214,7 +235,10 @@ def export_corpus_ray(encoder_options: dict, corpus: str | os.PathLike, output_d
     prepare_output(output_dir, factor, metadata, shard_id)
     start, stop = shard_range(count_lines(corpus), shard_id, shard_num)
     chunks = plan_chunks(corpus, start, stop, docs_per_file)
-    pool = plan_pool(actors, gpus_per_actor)
+    if not chunks:  # an empty shard
+        remove_stale_parts(output_dir, shard_id, 0)
+        return ExportStats(0, 0, 0, 0)
+    pool = plan_pool(actors, gpus_per_actor, len(chunks))
     device = "cuda" if pool.gpus else "cpu"
     threads = int(pool.cpus) if not pool.gpus else None
     written = skipped = postings = 0
@@ -222,26 +246,32 @@ def export_corpus_ray(encoder_options: dict, corpus: str | os.PathLike, output_d
         with _quiet_ray_data(), tqdm(total=stop - start, desc=f"encode shard {shard_id} on {pool.actors} Ray actors",
                                      unit="doc", disable=not progress) as bar:
             # Reading takes a sliver of the encoding time: no CPU reserved (actors may hold them all), and as
-            # many readers as actors, which Ray Data's backpressure keeps a few chunks ahead of them.
-            dataset = ray.data.read_datasource(CorpusChunks(corpus, chunks, output_dir, shard_id), num_cpus=0,
-                                               concurrency=pool.actors)
+            # many readers as actors, which Ray Data's backpressure keeps a few chunks ahead of them. One
+            # block per read task: Ray Data would otherwise split blocks to reach its default parallelism.
+            source = CorpusChunks(corpus, chunks, output_dir, shard_id)
+            tasks = len(source.groups())
+            dataset = ray.data.read_datasource(source, num_cpus=0, concurrency=min(pool.actors, tasks),
+                                               override_num_blocks=tasks)
             dataset = dataset.map_batches(
                 ChunkEncoder, batch_size=1, batch_format="pyarrow",
                 compute=ray.data.ActorPoolStrategy(size=pool.actors), num_gpus=pool.gpus, num_cpus=pool.cpus,
                 fn_constructor_args=(encoder_options, device, threads, output_dir, shard_id, factor,
                                      store_contents))
-            for row in dataset.iter_rows():
-                if row["done"]:
-                    skipped += row["documents"]
-                else:
-                    written += row["documents"]
-                    postings += row["postings"]
-                bar.update(row["documents"])
-    except BaseException as error:
+            rows = iter(dataset.iter_rows())
+            try:
+                for row in rows:
+                    if row["error"] is not None:
+                        raise _error_from_json(row["error"])
+                    if row["done"]:
+                        skipped += row["documents"]
+                    else:
+                        written += row["documents"]
+                        postings += row["postings"]
+                    bar.update(row["documents"])
+            finally:
+                rows.close()  # stops the execution and its actors now, not when garbage-collected
+    except BaseException:
         remove_stale_temporaries(output_dir, shard_id)  # of actors killed mid-write when the run was aborted
-        cause = _worker_input_error(error)
-        if cause is not None:
-            raise cause from None
         raise
     remove_stale_parts(output_dir, shard_id, len(chunks))
     return ExportStats(written, skipped, len(chunks), postings)
@@ -257,7 +287,13 @@ def vocabulary_size(model: str, tokenizer: str | None = None) -> int:
 
 @contextlib.contextmanager
 def connect(address: str | None = None) -> Iterator[None]:
-    """Connect to the Ray cluster at ``address`` (else ``RAY_ADDRESS``), or start a local one; shut down after."""
+    """Connect to the Ray cluster at ``address`` (else ``RAY_ADDRESS``), or start a local one; shut down after.
+
+    Where this process is already connected, that connection is used (and kept).
+    """
+    if ray.is_initialized():  # e.g. a notebook's or a test's own cluster
+        yield
+        return
     address = address or os.environ.get("RAY_ADDRESS") or "local"
     local = {"include_dashboard": False} if address == "local" else {}
     ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **local)

@@ -1,0 +1,115 @@
+"""``encode docs --ray``: a local 2-CPU Ray cluster gives the single-process export's output, resumes it,
+and reports a bad record as the usual one-line error."""
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from disco_pyserini.encode.export import export_corpus, iter_vectors  # noqa: E402
+from disco_pyserini.encode.ray_export import Pool, export_corpus_ray, plan_pool  # noqa: E402
+from disco_pyserini.encode.splade import SpladeEncoder  # noqa: E402
+from disco_pyserini.errors import InputError  # noqa: E402
+from disco_pyserini.sample import CORPUS  # noqa: E402
+
+DOCS_PER_FILE = 100  # the sample's 442 passages: 5 part files for 2 actors
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One local cluster for the module (starting Ray takes seconds): 2 CPUs, no GPU."""
+    ray.init(address="local", num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.ERROR)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def options(lexical_splade) -> dict:
+    return {"model_name_or_path": str(lexical_splade), "batch_size": 16, "max_length": 256}
+
+
+@pytest.fixture(scope="module")
+def single_process(tmp_path_factory, options) -> Path:
+    out = tmp_path_factory.mktemp("single") / "vectors"
+    encoder = SpladeEncoder(options["model_name_or_path"], device="cpu", batch_size=options["batch_size"])
+    export_corpus(encoder, CORPUS, out, factor=100, docs_per_file=DOCS_PER_FILE, progress=False,
+                  metadata={"encoder": "tiny"})
+    return out
+
+
+def _export(options, out: Path, corpus: Path = CORPUS, **kwargs):
+    return export_corpus_ray(options, corpus, out, factor=100, docs_per_file=DOCS_PER_FILE, progress=False,
+                             metadata={"encoder": "tiny"}, actors=2, gpus_per_actor=0, **kwargs)
+
+
+def test_two_actors_write_the_single_process_vectors_and_resume(cluster, options, single_process, tmp_path):
+    out = tmp_path / "vectors"
+    stats = _export(options, out)
+    assert (stats.documents, stats.skipped, stats.files) == (442, 0, 5)
+    expected = dict(iter_vectors(single_process))
+    assert len(expected) == 442 and dict(iter_vectors(out)) == expected  # same ids, same integer vectors
+    # here the part boundaries are the same too, so the files are byte for byte the single process's
+    names = sorted(p.name for p in single_process.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == names
+    assert all((out / name).read_bytes() == (single_process / name).read_bytes() for name in names)
+
+    # resume: a lost part, a part with other documents, a killed writer's temporary
+    (out / "part-000-00001.jsonl").unlink()
+    (out / "part-000-00003.jsonl").write_text('{"id": "x", "vector": {}}\n')
+    (out / ".part-000-00002.jsonl.abc.tmp").write_text("half")
+    stats = _export(options, out)
+    assert (stats.documents, stats.skipped, stats.files) == (200, 242, 5)
+    assert list(iter_vectors(out)) == list(iter_vectors(single_process))
+    assert not list(out.glob(".*"))
+
+
+def test_bad_record_in_a_worker_is_one_error_line_and_leaves_no_output(cluster, lexical_splade, tmp_path, capfd):
+    from disco_pyserini import cli
+    from disco_pyserini.encode.__main__ import main
+
+    lines = CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(lines[:299]) + '{"id": "bad", "contents": \n' + "".join(lines[299:]), encoding="utf-8")
+    out = tmp_path / "vectors"
+    # one part file of 443 documents, whose reader meets the bad record
+    status = cli.run(main, ["docs", "--encoder", str(lexical_splade), "--corpus", str(corpus), "--output", str(out),
+                            "--docs-per-file", "1000", "--ray", "--ray-actors", "2", "--ray-gpus-per-actor", "0"])
+    err = capfd.readouterr().err
+    assert status == 2
+    assert err.strip().splitlines()[-1] == (f"error: {corpus}:300: malformed JSON (Expecting value at column 1); "
+                                            "fix or remove the line")
+    assert "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["encoding.json"]  # no part, no temporary
+
+
+def test_an_encoder_error_inside_the_actors_is_one_error_line(cluster, options, tmp_path):
+    # raised by each actor's SpladeEncoder constructor, which Ray would otherwise report as a dead actor
+    with pytest.raises(InputError, match="the onnx backend runs fp32 on the CPU"):
+        _export({**options, "backend": "onnx", "dtype": "bf16"}, tmp_path / "vectors")
+    assert sorted(p.name for p in (tmp_path / "vectors").iterdir()) == ["encoding.json"]
+
+
+def test_pool_defaults_and_impossible_pools(cluster):
+    assert plan_pool(None, None, 5) == Pool(actors=1, gpus=0.0, cpus=2.0)  # one actor per node, all its CPUs
+    assert plan_pool(2, None, 5) == Pool(actors=2, gpus=0.0, cpus=1.0)
+    assert plan_pool(2, 0, 1) == Pool(actors=1, gpus=0.0, cpus=2.0)  # no more actors than chunks
+    with pytest.raises(InputError, match="cluster's 0 GPUs; lower --ray-actors, or pass --ray-gpus-per-actor 0"):
+        plan_pool(None, 1, 5)
+    with pytest.raises(InputError, match="--ray-actors 3 is more than the Ray cluster's 2 CPUs"):
+        plan_pool(3, 0, 5)
+
+
+def test_help_and_package_import_do_not_import_ray():
+    code = ("import sys, runpy, disco_pyserini; sys.argv = ['x', 'docs', '--help']\ntry: "
+            "runpy.run_module('disco_pyserini.encode', run_name='__main__')\nexcept SystemExit: pass\n"
+            "print(sorted(m for m in ('ray', 'pyarrow', 'torch') if m in sys.modules), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "--ray-gpus-per-actor" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "[]"
