@@ -96,6 +96,19 @@ def test_an_encoder_error_inside_the_actors_is_one_error_line(cluster, options, 
     assert sorted(p.name for p in (tmp_path / "vectors").iterdir()) == ["encoding.json"]
 
 
+def test_an_output_directory_a_worker_does_not_see_is_refused(options, tmp_path):
+    """An actor on a node without the shared --output would write its parts to its own disk: it refuses."""
+    import pyarrow as pa
+
+    from disco_pyserini.encode.ray_export import CHUNK_SCHEMA, ChunkEncoder
+
+    actor = ChunkEncoder(options, "cpu", 1, tmp_path / "elsewhere", 0, 100.0, True)  # no encoding.json there
+    row = {"chunk": [0], "documents": [1], "done": [False], "ids": [["d1"]], "texts": [["panda"]], "error": [None]}
+    (result,) = actor(pa.table(row, schema=CHUNK_SCHEMA)).to_pylist()
+    assert "--output must be on a filesystem every node sees" in json.loads(result["error"])["message"]
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_pool_defaults_and_impossible_pools(cluster):
     assert plan_pool(None, None, 5) == Pool(actors=1, gpus=0.0, cpus=2.0)  # one actor per node, all its CPUs
     assert plan_pool(2, None, 5) == Pool(actors=2, gpus=0.0, cpus=1.0)

@@ -30,6 +30,7 @@ import itertools
 import json
 import logging
 import os
+import platform
 from pathlib import Path
 from typing import Iterator, NamedTuple, Sequence
 
@@ -40,7 +41,7 @@ from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
 from disco_pyserini.encode.corpus import Doc, count_lines, line_offsets, read_corpus
-from disco_pyserini.encode.export import (ExportStats, chunk_done, chunk_path, encode_chunk, prepare_output,
+from disco_pyserini.encode.export import (METADATA, ExportStats, chunk_done, chunk_path, encode_chunk, prepare_output,
                                           remove_stale_parts, remove_stale_temporaries, shard_range, write_chunk)
 from disco_pyserini.errors import InputError
 
@@ -60,6 +61,11 @@ def _error_json(error: InputError) -> str:
 
 def _error_from_json(text: str) -> InputError:
     return InputError(**json.loads(text))
+
+
+def _not_shared(path: str | os.PathLike, flag: str) -> InputError:
+    return InputError(f"not found on Ray node {platform.node()}: {flag} must be on a filesystem every node sees, "
+                      "at the same path", path)
 
 
 class Chunk(NamedTuple):
@@ -90,6 +96,10 @@ def _read_chunks(corpus: str, chunks: Sequence[Chunk], output_dir: Path, shard_i
                "texts": [[]], "error": [None]}
         try:
             docs = list(itertools.islice(docs_iter, chunk.stop - chunk.start))
+        except FileNotFoundError:
+            row["error"] = [_error_json(_not_shared(corpus, "--corpus"))]
+            yield pa.table(row, schema=CHUNK_SCHEMA)
+            return
         except InputError as error:
             row["error"] = [_error_json(error)]
             yield pa.table(row, schema=CHUNK_SCHEMA)
@@ -145,6 +155,8 @@ class ChunkEncoder:
         self.factor, self.store_contents = factor, store_contents
         self.error: str | None = None
         try:
+            if not (output_dir / METADATA).is_file():  # written by the driver before the actors start
+                raise _not_shared(output_dir, "--output")
             self.encoder = SpladeEncoder(device=device, **encoder_options)
         except InputError as error:  # reported with each chunk (a constructor that raises is retried)
             self.error = _error_json(error)
