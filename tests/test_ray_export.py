@@ -119,6 +119,17 @@ def test_pool_defaults_and_impossible_pools(cluster):
         plan_pool(3, 0, 5)
 
 
+def test_without_ray_the_flag_says_how_to_install_it(monkeypatch, lexical_splade, tmp_path):
+    import disco_pyserini.encode
+    from disco_pyserini.encode.__main__ import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "disco_pyserini.encode.ray_export")
+    monkeypatch.delattr(disco_pyserini.encode, "ray_export")
+    with pytest.raises(InputError, match=r'--ray needs Ray Data: pip install "disco-pyserini\[ray\]"'):
+        main(["docs", "--encoder", str(lexical_splade), "--corpus", str(CORPUS), "--output", str(tmp_path), "--ray"])
+
+
 def test_help_and_package_import_do_not_import_ray():
     code = ("import sys, runpy, disco_pyserini; sys.argv = ['x', 'docs', '--help']\ntry: "
             "runpy.run_module('disco_pyserini.encode', run_name='__main__')\nexcept SystemExit: pass\n"
