@@ -83,7 +83,7 @@ def test_bad_record_in_a_worker_is_one_error_line_and_leaves_no_output(cluster, 
                             "--docs-per-file", "1000", "--ray", "--ray-actors", "2", "--ray-gpus-per-actor", "0"])
     err = capfd.readouterr().err
     assert status == 2
-    assert err.strip().splitlines()[-1] == (f"error: {corpus}:300: malformed JSON (Expecting value at column 1); "
+    assert err.strip().splitlines()[-1] == (f"error: {corpus}:300: malformed JSON: Expecting value (column 27); "
                                             "fix or remove the line")
     assert "Traceback" not in err
     assert sorted(p.name for p in out.iterdir()) == ["encoding.json"]  # no part, no temporary
@@ -107,6 +107,31 @@ def test_an_output_directory_a_worker_does_not_see_is_refused(options, tmp_path)
     (result,) = actor(pa.table(row, schema=CHUNK_SCHEMA)).to_pylist()
     assert "--output must be on a filesystem every node sees" in json.loads(result["error"])["message"]
     assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("name", ["corpus.tsv", "corpus.tsv.gz"])
+def test_read_tasks_seek_to_their_chunk_and_read_what_one_reader_reads(tmp_path, name):
+    """Each read task of a plain corpus seeks to its chunk (a titled TSV's header still decides the layout);
+    a gzipped corpus is one sequential task. Either way: the single reader's documents, chunk by chunk."""
+    import gzip
+
+    from disco_pyserini.encode.corpus import read_corpus
+    from disco_pyserini.encode.ray_export import CorpusChunks, _read_chunks, plan_chunks
+
+    text = "id\ttext\ttitle\n" + "".join(f"p{i}\tpassage ünï {i}\r\tTitle {i}\n" for i in range(23))
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    chunks = plan_chunks(path, 0, 24, 5)  # 24 lines: the header, then 23 passages in 5-passage chunks as export's
+    assert [(c.start, c.stop) for c in chunks] == [(1, 6), (6, 11), (11, 16), (16, 21), (21, 24)]
+    groups = CorpusChunks(path, chunks, tmp_path, 0).groups()
+    assert len(groups) == (1 if name.endswith(".gz") else 5)
+    rows = [row for group in groups for table in _read_chunks(str(path), group, tmp_path, 0)
+            for row in table.to_pylist()]
+    expected = list(read_corpus(path))
+    assert [d.doc_id for d in expected][:2] == ["p0", "p1"] and expected[0].text == "Title 0. passage ünï 0\r"
+    assert [(i, t) for row in rows for i, t in zip(row["ids"], row["texts"])] == [tuple(d) for d in expected]
+    assert [row["ids"] for row in rows] == [[d.doc_id for d in expected[i:i + 5]] for i in range(0, 23, 5)]
+    assert [row["documents"] for row in rows] == [5, 5, 5, 5, 3]
 
 
 def test_pool_defaults_and_impossible_pools(cluster):

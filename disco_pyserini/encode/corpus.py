@@ -6,6 +6,7 @@ the contents are ``title + ". " + text``.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -62,6 +63,14 @@ def count_lines(path: str | os.PathLike) -> int:
         raise InputError(f"broken gzip data after {count} lines ({error}); re-download or recompress the corpus",
                          path) from None
     return count + (last != b"\n")
+
+
+def titled_header(path: str | os.PathLike) -> bool:
+    """Whether the corpus is a titled TSV: its line 1 is exactly the ``id<TAB>text<TAB>title`` header."""
+    if corpus_format(path) != "tsv":
+        return False
+    with contextlib.closing(text_lines(path, "corpus file")) as lines:
+        return next(lines, (1, ""))[1] == TITLED_TSV_HEADER
 
 
 def line_offsets(path: str | os.PathLike, lines: Iterable[int], block_size: int = 1 << 22) -> list[int]:
@@ -141,9 +150,8 @@ def read_corpus(path: str | os.PathLike, start: int = 0, stop: int | None = None
     parse = _parse_tsv if tsv else _parse_jsonl
     lines = text_lines(path, "corpus file")
     if offset:
-        if tsv and next(lines, (1, ""))[1] == TITLED_TSV_HEADER:  # the layout is announced on line 1 only
+        if titled_header(path):  # the layout is announced on line 1 only
             parse = _parse_titled_tsv
-        lines.close()
         lines = text_lines(path, "corpus file", offset, start + 1)
     for number, line in lines:
         if number == 1 and tsv and line == TITLED_TSV_HEADER:

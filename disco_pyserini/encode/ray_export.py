@@ -40,7 +40,7 @@ import ray.data
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-from disco_pyserini.encode.corpus import Doc, count_lines, line_offsets, read_corpus
+from disco_pyserini.encode.corpus import Doc, count_lines, line_offsets, read_corpus, titled_header
 from disco_pyserini.encode.export import (METADATA, ExportStats, chunk_done, chunk_path, encode_chunk, prepare_output,
                                           remove_stale_parts, remove_stale_temporaries, shard_range, write_chunk)
 from disco_pyserini.errors import InputError
@@ -78,9 +78,14 @@ class Chunk(NamedTuple):
 
 
 def plan_chunks(corpus: str | os.PathLike, start: int, stop: int, docs_per_file: int) -> list[Chunk]:
-    """The single-process export's chunks of lines ``[start, stop)``, with byte offsets where seekable."""
+    """The single-process export's chunks of lines ``[start, stop)``, with byte offsets where seekable.
+
+    As there, a chunk is ``docs_per_file`` documents: a titled TSV's header (line 0) is in none.
+    """
     if docs_per_file < 1:
         raise InputError(f"--docs-per-file must be positive (got {docs_per_file})")
+    if start == 0 and stop > 0 and titled_header(corpus):
+        start = 1
     bounds = list(range(start, stop, docs_per_file))
     offsets: list[int | None] = [None] * len(bounds)
     if Path(corpus).suffix != ".gz":
@@ -255,8 +260,8 @@ def export_corpus_ray(encoder_options: dict, corpus: str | os.PathLike, output_d
     threads = int(pool.cpus) if not pool.gpus else None
     written = skipped = postings = 0
     try:
-        with _quiet_ray_data(), tqdm(total=stop - start, desc=f"encode shard {shard_id} on {pool.actors} Ray actors",
-                                     unit="doc", disable=not progress) as bar:
+        with _quiet_ray_data(), tqdm(total=sum(c.stop - c.start for c in chunks), unit="doc", disable=not progress,
+                                     desc=f"encode shard {shard_id} on {pool.actors} Ray actors") as bar:
             # Reading takes a sliver of the encoding time: no CPU reserved (actors may hold them all), and as
             # many readers as actors, which Ray Data's backpressure keeps a few chunks ahead of them. One
             # block per read task: Ray Data would otherwise split blocks to reach its default parallelism.
@@ -293,8 +298,11 @@ def vocabulary_size(model: str, tokenizer: str | None = None) -> int:
     """:class:`SpladeEncoder`'s vocabulary size (its ``terms``) from config and tokenizer, without the weights."""
     from transformers import AutoConfig, AutoTokenizer
 
-    return max(len(AutoTokenizer.from_pretrained(tokenizer or model).get_vocab()),
-               AutoConfig.from_pretrained(model).vocab_size)
+    from disco_pyserini.hub import model_source
+
+    model = model_source(model, "encoder")  # a wrong name is one line here, before any actor starts
+    tokenizer = model_source(tokenizer, "tokenizer") if tokenizer else model
+    return max(len(AutoTokenizer.from_pretrained(tokenizer).get_vocab()), AutoConfig.from_pretrained(model).vocab_size)
 
 
 @contextlib.contextmanager
