@@ -21,18 +21,21 @@ def _open(path: Path) -> IO[bytes]:
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def text_lines(path: str | os.PathLike, what: str = "text file") -> Iterator[tuple[int, str]]:
+def text_lines(path: str | os.PathLike, what: str = "text file", offset: int = 0,
+               first: int = 1) -> Iterator[tuple[int, str]]:
     """``(line number, line without its ending)`` for every line of ``path`` (``.gz`` read as gzip).
 
-    ``what`` names the expected file in messages ("qrels file", "run", ...).
+    ``what`` names the expected file in messages ("qrels file", "run", ...). ``offset``, the byte offset
+    where line number ``first`` starts (plain files only), starts reading there.
     """
     path = Path(path)
     if path.is_dir():
         raise InputError(f"is a directory; give the {what} itself", path)
-    number = 0
+    number = first - 1
     try:
         with _open(path) as handle:
-            for number, raw in enumerate(handle, 1):
+            handle.seek(offset)
+            for number, raw in enumerate(handle, first):
                 # utf-8-sig drops a byte-order mark, which only the first line can start with
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 yield number, line.removesuffix("\n").removesuffix("\r")

@@ -6,6 +6,7 @@ import sys
 from typing import Sequence
 
 from disco_pyserini import cli
+from disco_pyserini.errors import InputError
 
 DEFAULT_FACTOR = 100.0  # mirrors disco_pyserini.quantize.DEFAULT_FACTOR without importing numpy for --help
 
@@ -38,6 +39,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                       help="documents per output file; finished files are skipped when a job is re-run")
     docs.add_argument("--no-contents", dest="store_contents", action="store_false",
                       help="leave the 'contents' field empty (smaller files)")
+    ray = docs.add_argument_group("distributed encoding on Ray (needs the ray extra)")
+    ray.add_argument("--ray", action="store_true",
+                     help="encode on a pool of Ray actors, one model per actor and one output file per task")
+    ray.add_argument("--ray-address", default=None, metavar="ADDR",
+                     help="Ray cluster to use: host:port, ray://host:port or auto (default: $RAY_ADDRESS, "
+                          "else a local cluster on this machine)")
+    ray.add_argument("--ray-actors", type=int, default=None, metavar="N",
+                     help="actors (model copies) in the pool (default: one per GPU, else one per node)")
+    ray.add_argument("--ray-gpus-per-actor", type=float, default=None, metavar="G",
+                     help="GPUs each actor reserves; 0.5 puts two actors on a GPU, 0 encodes on CPUs "
+                          "(default: 1 when the cluster has GPUs, else 0)")
     queries = sub.add_parser("queries", help="topics -> pre-encoded queries for pyserini.search.lucene --impact")
     _model_args(queries)
     queries.add_argument("--topics", required=True, help="topics file (CAsT JSON, our JSONL, ...)")
@@ -54,17 +66,43 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def encode_docs(args: argparse.Namespace) -> int:
-    from disco_pyserini.encode.export import export_corpus
-    from disco_pyserini.encode.splade import SpladeEncoder
+def _docs_metadata(args: argparse.Namespace, vocab_size: int) -> dict:
+    return {"encoder": args.encoder, "max_length": args.max_length, "pooling": "max", "vocab_size": vocab_size}
 
-    encoder = SpladeEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
-                            batch_size=args.batch_size, dtype=args.dtype, backend=args.backend)
-    metadata = {"encoder": args.encoder, "max_length": args.max_length, "pooling": "max",
-                "vocab_size": len(encoder.terms)}
-    stats = export_corpus(encoder, args.corpus, args.output, factor=args.quantization_factor,
-                          shard_id=args.shard_id, shard_num=args.shard_num, docs_per_file=args.docs_per_file,
-                          store_contents=args.store_contents, metadata=metadata)
+
+def _export_on_ray(args: argparse.Namespace):
+    try:
+        from disco_pyserini.encode import ray_export
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.split(".")[0] not in ("ray", "pyarrow"):
+            raise
+        raise InputError('--ray needs Ray Data: pip install "disco-pyserini[ray]" '
+                         '(on every node of the cluster)') from None
+    if args.device is not None:
+        raise InputError("--device does not apply with --ray: each actor uses the GPU Ray gives it "
+                         "(--ray-gpus-per-actor), or the CPU with --ray-gpus-per-actor 0")
+    options = {"model_name_or_path": args.encoder, "tokenizer_name": args.tokenizer, "max_length": args.max_length,
+               "batch_size": args.batch_size, "dtype": args.dtype, "backend": args.backend}
+    metadata = _docs_metadata(args, ray_export.vocabulary_size(args.encoder, args.tokenizer))
+    with ray_export.connect(args.ray_address):
+        return ray_export.export_corpus_ray(
+            options, args.corpus, args.output, factor=args.quantization_factor, shard_id=args.shard_id,
+            shard_num=args.shard_num, docs_per_file=args.docs_per_file, store_contents=args.store_contents,
+            metadata=metadata, actors=args.ray_actors, gpus_per_actor=args.ray_gpus_per_actor)
+
+
+def encode_docs(args: argparse.Namespace) -> int:
+    if args.ray:
+        stats = _export_on_ray(args)
+    else:
+        from disco_pyserini.encode.export import export_corpus
+        from disco_pyserini.encode.splade import SpladeEncoder
+
+        encoder = SpladeEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
+                                batch_size=args.batch_size, dtype=args.dtype, backend=args.backend)
+        stats = export_corpus(encoder, args.corpus, args.output, factor=args.quantization_factor,
+                              shard_id=args.shard_id, shard_num=args.shard_num, docs_per_file=args.docs_per_file,
+                              store_contents=args.store_contents, metadata=_docs_metadata(args, len(encoder.terms)))
     print(f"encoded {stats.documents} documents ({stats.skipped} already done) into {stats.files} files, "
           f"{stats.postings / max(stats.documents, 1):.1f} terms/doc, in {args.output}", file=sys.stderr)
     return 0

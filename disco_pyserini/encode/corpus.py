@@ -6,12 +6,13 @@ the contents are ``title + ". " + text``.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
 import zlib
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from disco_pyserini.errors import InputError
 from disco_pyserini.textio import text_lines
@@ -64,6 +65,39 @@ def count_lines(path: str | os.PathLike) -> int:
     return count + (last != b"\n")
 
 
+def titled_header(path: str | os.PathLike) -> bool:
+    """Whether the corpus is a titled TSV: its line 1 is exactly the ``id<TAB>text<TAB>title`` header."""
+    if corpus_format(path) != "tsv":
+        return False
+    with contextlib.closing(text_lines(path, "corpus file")) as lines:
+        return next(lines, (1, ""))[1] == TITLED_TSV_HEADER
+
+
+def line_offsets(path: str | os.PathLike, lines: Iterable[int], block_size: int = 1 << 22) -> list[int]:
+    """Byte offsets where the 0-based ``lines`` (ascending) of an uncompressed corpus start, in one scan.
+
+    A reader can then seek straight to a line range (:func:`read_corpus`'s ``offset``).
+    """
+    targets = iter(lines)
+    target = next(targets, None)
+    offsets: list[int] = []
+    seen = position = 0  # newlines before byte `position`
+    with open(path, "rb") as handle:
+        while target is not None and (block := handle.read(block_size)):
+            end = seen + block.count(b"\n")
+            cursor, before = 0, seen  # `before`: newlines before block[cursor]
+            while target is not None and target <= end:
+                while before < target:
+                    cursor = block.index(b"\n", cursor) + 1
+                    before += 1
+                offsets.append(position + cursor)
+                target = next(targets, None)
+            seen, position = end, position + len(block)
+    if target is not None:
+        raise ValueError(f"{path} has no line {target}")
+    return offsets
+
+
 def _parse_jsonl(line: str, path: Path, number: int) -> Doc:
     try:
         record = json.loads(line)
@@ -100,18 +134,26 @@ def _parse_titled_tsv(line: str, path: Path, number: int) -> Doc:
     return Doc(doc_id.strip(), f"{title}. {text}" if title.strip() else text)
 
 
-def read_corpus(path: str | os.PathLike, start: int = 0, stop: int | None = None) -> Iterator[Doc]:
+def read_corpus(path: str | os.PathLike, start: int = 0, stop: int | None = None,
+                offset: int | None = None) -> Iterator[Doc]:
     """Stream documents ``[start, stop)`` (0-based line numbers) of a TSV or JSONL corpus.
 
     Lines end at ``\n`` only (a stray ``\r`` inside a TSV text stays in the text), as :func:`count_lines`
     counts them. A titled TSV's header (line 0) is never a document. Malformed lines, empty ids, ids with
     whitespace (TREC runs and qrels split on it) and empty texts raise :class:`InputError` naming the file
-    and line; so do unreadable files (not UTF-8, broken gzip, a directory).
+    and line; so do unreadable files (not UTF-8, broken gzip, a directory). ``offset``, the byte offset of
+    line ``start`` (:func:`line_offsets`; uncompressed files only), seeks there instead of reading the
+    lines before it.
     """
     path = Path(path)
     tsv = corpus_format(path) == "tsv"
     parse = _parse_tsv if tsv else _parse_jsonl
-    for number, line in text_lines(path, "corpus file"):
+    lines = text_lines(path, "corpus file")
+    if offset:
+        if titled_header(path):  # the layout is announced on line 1 only
+            parse = _parse_titled_tsv
+        lines = text_lines(path, "corpus file", offset, start + 1)
+    for number, line in lines:
         if number == 1 and tsv and line == TITLED_TSV_HEADER:
             parse = _parse_titled_tsv  # checked before the shard skip: every shard needs the layout
             continue

@@ -73,9 +73,10 @@ def _length_sorted_windows(docs: Sequence[Doc], window: int) -> Iterator[list[in
         yield sorted(range(start, min(start + window, len(docs))), key=lambda i: len(docs[i].text))
 
 
-def _encode_chunk(encoder, docs: Sequence[Doc], factor: float, window: int) -> list[dict[str, int]]:
+def encode_chunk(encoder, docs: Sequence[Doc], factor: float) -> list[dict[str, int]]:
+    """Integer impact vectors of ``docs``, in their order, encoded in length-sorted batches."""
     vectors: list[dict[str, int] | None] = [None] * len(docs)
-    for order in _length_sorted_windows(docs, window):
+    for order in _length_sorted_windows(docs, max(encoder.batch_size * 32, 1)):
         for index, sparse in zip(order, encoder.encode_sparse([docs[i].text for i in order])):
             vectors[index] = encoder.to_impacts(sparse, factor)
     return vectors  # type: ignore[return-value]
@@ -86,6 +87,29 @@ def _json_line(doc: Doc, vector: dict[str, int], store_contents: bool) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
+def write_chunk(path: Path, docs: Sequence[Doc], vectors: Sequence[dict[str, int]], store_contents: bool) -> None:
+    """Write one part file atomically: it appears complete or not at all."""
+    with atomic_write(path) as handle:
+        handle.writelines(_json_line(d, v, store_contents) for d, v in zip(docs, vectors))
+
+
+def prepare_output(output_dir: Path, factor: float, metadata: dict | None, shard_id: int) -> None:
+    """Create ``output_dir``, write or check its ``encoding.json``, drop temporaries a killed run left."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    write_metadata(output_dir, {"format": FORMAT, "quantization_factor": factor, **(metadata or {})})
+    remove_stale_temporaries(output_dir, shard_id)
+
+
+def remove_stale_parts(output_dir: Path, shard_id: int, files: int) -> None:
+    """Delete this shard's part files numbered ``files`` and up.
+
+    They come from an earlier run with other chunking: they would duplicate documents.
+    """
+    for stale in output_dir.glob(f"part-{shard_id:03d}-*.jsonl"):
+        if int(stale.stem.rsplit("-", 1)[1]) >= files:
+            stale.unlink()
+
+
 def export_corpus(encoder, corpus: str | os.PathLike, output_dir: str | os.PathLike, *, factor: float,
                   shard_id: int = 0, shard_num: int = 1, docs_per_file: int = 100_000,
                   store_contents: bool = True, progress: bool = True, metadata: dict | None = None) -> ExportStats:
@@ -93,11 +117,8 @@ def export_corpus(encoder, corpus: str | os.PathLike, output_dir: str | os.PathL
     from tqdm import tqdm
 
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    write_metadata(output_dir, {"format": FORMAT, "quantization_factor": factor, **(metadata or {})})
+    prepare_output(output_dir, factor, metadata, shard_id)
     start, stop = shard_range(count_lines(corpus), shard_id, shard_num)
-    _remove_stale_temporaries(output_dir, shard_id)
-    window = max(encoder.batch_size * 32, 1)
     docs_iter = read_corpus(corpus, start, stop)
     written = skipped = files = postings = 0
     with tqdm(total=stop - start, desc=f"encode shard {shard_id}", unit="doc", disable=not progress) as bar:
@@ -106,24 +127,20 @@ def export_corpus(encoder, corpus: str | os.PathLike, output_dir: str | os.PathL
             if not docs:
                 break
             path = chunk_path(output_dir, shard_id, chunk)
-            if _chunk_done(path, docs):
+            if chunk_done(path, docs):
                 skipped += len(docs)  # finished by an earlier, interrupted run
             else:
-                vectors = _encode_chunk(encoder, docs, factor, window)
-                with atomic_write(path) as handle:
-                    handle.writelines(_json_line(d, v, store_contents) for d, v in zip(docs, vectors))
+                vectors = encode_chunk(encoder, docs, factor)
+                write_chunk(path, docs, vectors, store_contents)
                 written += len(docs)
                 postings += sum(len(v) for v in vectors)
             files += 1
             bar.update(len(docs))
-    # Files beyond the last chunk come from an earlier run with other chunking: they would duplicate documents.
-    for stale in output_dir.glob(f"part-{shard_id:03d}-*.jsonl"):
-        if int(stale.stem.rsplit("-", 1)[1]) >= files:
-            stale.unlink()
+    remove_stale_parts(output_dir, shard_id, files)
     return ExportStats(written, skipped, files, postings)
 
 
-def _chunk_done(path: Path, docs: Sequence[Doc]) -> bool:
+def chunk_done(path: Path, docs: Sequence[Doc]) -> bool:
     """Whether ``path`` already holds exactly ``docs``' vectors, in order (verified by id)."""
     if not path.exists():
         return False
@@ -135,8 +152,8 @@ def _chunk_done(path: Path, docs: Sequence[Doc]) -> bool:
     return ids == [doc.doc_id for doc in docs]
 
 
-def _remove_stale_temporaries(output_dir: Path, shard_id: int) -> None:
-    # atomic_write's temporaries left by a killed run of this shard (other shards may be running)
+def remove_stale_temporaries(output_dir: Path, shard_id: int) -> None:
+    """Delete atomic_write's temporaries left by a killed run of this shard (other shards may be running)."""
     for temporary in output_dir.glob(f".part-{shard_id:03d}-*.tmp"):
         temporary.unlink(missing_ok=True)
 
