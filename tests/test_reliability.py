@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -135,3 +136,85 @@ def test_whitespace_in_query_ids_and_run_tags_is_refused(tmp_path):
         load_turns(topics)
     with pytest.raises(InputError, match="run tag 'my run'"):
         write_run([], tmp_path / "run.trec", tag="my run")
+
+
+@pytest.fixture(scope="module")
+def encoded(tmp_path_factory, random_splade):
+    """A finished export of a small corpus (and the CLI arguments that made it)."""
+    from disco_pyserini.encode.__main__ import main
+
+    root = tmp_path_factory.mktemp("encoded")
+    corpus = root / "corpus.tsv"
+    corpus.write_text("".join(f"d{i}\tpanda bamboo {i} china forest\n" for i in range(30)))
+    args = ["docs", "--encoder", str(random_splade), "--corpus", str(corpus), "--output", str(root / "out"),
+            "--device", "cpu", "--docs-per-file", "10"]
+    assert main(args) == 0
+    return root, args
+
+
+def _parts(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+@pytest.mark.parametrize("change, message", [
+    (["--docs-per-file", "0"], "--docs-per-file must be >= 1"),
+    (["--batch-size", "0"], "--batch-size must be >= 1"),
+    (["--docs-per-file", "-5"], "--docs-per-file must be >= 1"),
+    (["--max-length", "128"], "another encoding (max_length 256 there, 128 now)"),
+    (["--quantization-factor", "50"], "another encoding (quantization_factor 100.0 there, 50.0 now)"),
+    (["--no-contents"], "another encoding (store_contents True there, False now)"),
+    ("other-corpus", "another encoding (another corpus file: 970 bytes there, 27 now)"),
+    ("empty-corpus", "the corpus holds no document"),
+])
+def test_encoding_into_a_finished_folder_never_loses_it(encoded, tmp_path, change, message):
+    from disco_pyserini.encode.__main__ import main
+
+    root, args = encoded
+    before = _parts(root / "out")
+    args = list(args)
+    if isinstance(change, str):
+        other = tmp_path / "corpus.tsv"
+        other.write_text("" if change == "empty-corpus" else "x1\tanother corpus entirely\n")
+        args[args.index("--corpus") + 1] = str(other)
+    else:
+        args += change
+    with pytest.raises(InputError, match=re.escape(message)):
+        main(args)
+    assert _parts(root / "out") == before
+
+
+def test_overwrite_replaces_another_encoding_and_same_settings_resume(encoded, tmp_path, capsys):
+    import shutil
+
+    from disco_pyserini.encode.__main__ import main
+    from disco_pyserini.encode.export import iter_vectors
+
+    root, args = encoded
+    out = tmp_path / "out"
+    shutil.copytree(root / "out", out)
+    args = [*args[:args.index("--output") + 1], str(out), *args[args.index("--output") + 2:]]
+    capsys.readouterr()
+    assert main(args) == 0 and "encoded 0 documents (30 already done)" in capsys.readouterr().err
+    relative = [*args[:2], "./" + os.path.relpath(args[2]), *args[3:]]  # ./model and model: the same encoder
+    assert main(relative) == 0
+    assert main([*args, "--max-length", "128", "--overwrite"]) == 0
+    assert "encoded 30 documents (0 already done)" in capsys.readouterr().err
+    assert json_load(out / "encoding.json")["max_length"] == 128 and len(list(iter_vectors(out))) == 30
+
+
+@pytest.mark.parametrize("where", ["file", "under-file"])
+def test_encode_output_that_cannot_be_a_folder(encoded, tmp_path, where):
+    root, args = encoded
+    target = tmp_path / "taken"
+    target.write_text("mine")
+    output = target if where == "file" else target / "vectors"
+    args = [*args[:args.index("--output") + 1], str(output), *args[args.index("--output") + 2:]]
+    result = run_cli("disco_pyserini.encode", *args)
+    one_line_error(result, "--output is a file" if where == "file" else "taken is a file")
+    assert target.read_text() == "mine"
+
+
+def json_load(path: Path):
+    import json
+
+    return json.loads(path.read_text())

@@ -39,6 +39,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                       help="documents per output file; finished files are skipped when a job is re-run")
     docs.add_argument("--no-contents", dest="store_contents", action="store_false",
                       help="leave the 'contents' field empty (smaller files)")
+    docs.add_argument("--overwrite", action="store_true",
+                      help="replace vectors of another corpus or other settings already in --output (default: "
+                           "refuse; vectors of the same encoding are resumed)")
     ray = docs.add_argument_group("distributed encoding on Ray (needs the ray extra)")
     ray.add_argument("--ray", action="store_true",
                      help="encode on a pool of Ray actors, one model per actor and one output file per task")
@@ -66,11 +69,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _docs_metadata(args: argparse.Namespace, vocab_size: int) -> dict:
-    return {"encoder": args.encoder, "max_length": args.max_length, "pooling": "max", "vocab_size": vocab_size}
+def _docs_metadata(args: argparse.Namespace) -> dict:
+    """What ``encoding.json`` records: what the vectors are made from and how (checked on every re-run)."""
+    from pathlib import Path
+
+    from disco_pyserini.encode.corpus import corpus_fingerprint
+
+    local = Path(args.encoder).expanduser()
+    # A local model is recorded by its resolved path: ./model and model are the same encoder.
+    encoder = str(local.resolve()) if local.is_dir() else args.encoder
+    return {"encoder": encoder, "max_length": args.max_length, "pooling": "max", "quantization_factor":
+            args.quantization_factor, "store_contents": args.store_contents, "corpus": corpus_fingerprint(args.corpus),
+            "corpus_path": str(Path(args.corpus).resolve())}
 
 
-def _export_on_ray(args: argparse.Namespace):
+def check_positive(args: argparse.Namespace, *names: str) -> None:
+    """Refuse counts below 1 (``--batch-size 0`` would loop forever or divide by zero deep inside)."""
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+
+
+def _export_on_ray(args: argparse.Namespace, metadata: dict):
     try:
         from disco_pyserini.encode import ray_export
     except ModuleNotFoundError as error:
@@ -83,17 +104,25 @@ def _export_on_ray(args: argparse.Namespace):
                          "(--ray-gpus-per-actor), or the CPU with --ray-gpus-per-actor 0")
     options = {"model_name_or_path": args.encoder, "tokenizer_name": args.tokenizer, "max_length": args.max_length,
                "batch_size": args.batch_size, "dtype": args.dtype, "backend": args.backend}
-    metadata = _docs_metadata(args, ray_export.vocabulary_size(args.encoder, args.tokenizer))
+    metadata = {**metadata, "vocab_size": ray_export.vocabulary_size(args.encoder, args.tokenizer)}
     with ray_export.connect(args.ray_address):
         return ray_export.export_corpus_ray(
             options, args.corpus, args.output, factor=args.quantization_factor, shard_id=args.shard_id,
             shard_num=args.shard_num, docs_per_file=args.docs_per_file, store_contents=args.store_contents,
-            metadata=metadata, actors=args.ray_actors, gpus_per_actor=args.ray_gpus_per_actor)
+            metadata=metadata, actors=args.ray_actors, gpus_per_actor=args.ray_gpus_per_actor,
+            overwrite=args.overwrite)
 
 
 def encode_docs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from disco_pyserini.encode.export import check_output
+
+    check_positive(args, "batch_size", "max_length", "docs_per_file", "shard_num", "ray_actors")
+    metadata = _docs_metadata(args)
+    check_output(Path(args.output), metadata, args.overwrite)  # before any model loads
     if args.ray:
-        stats = _export_on_ray(args)
+        stats = _export_on_ray(args, metadata)
     else:
         from disco_pyserini.encode.export import export_corpus
         from disco_pyserini.encode.splade import SpladeEncoder
@@ -102,7 +131,13 @@ def encode_docs(args: argparse.Namespace) -> int:
                                 batch_size=args.batch_size, dtype=args.dtype, backend=args.backend)
         stats = export_corpus(encoder, args.corpus, args.output, factor=args.quantization_factor,
                               shard_id=args.shard_id, shard_num=args.shard_num, docs_per_file=args.docs_per_file,
-                              store_contents=args.store_contents, metadata=_docs_metadata(args, len(encoder.terms)))
+                              store_contents=args.store_contents,
+                              metadata={**metadata, "vocab_size": len(encoder.terms)},
+                              overwrite=args.overwrite)
+    if stats.empty:
+        print(f"warning: {len(stats.empty)} document(s) have no term after quantisation (first: "
+              f"{', '.join(stats.empty[:5])}); Anserini will not index them, so they can never be retrieved",
+              file=sys.stderr)
     print(f"encoded {stats.documents} documents ({stats.skipped} already done) into {stats.files} files, "
           f"{stats.postings / max(stats.documents, 1):.1f} terms/doc, in {args.output}", file=sys.stderr)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import json
 import os
 import zlib
@@ -41,6 +42,27 @@ def corpus_format(path: str | os.PathLike) -> str:
         return "jsonl"
     raise InputError("unknown corpus format; name the file *.tsv (id<TAB>text) or *.jsonl ({\"id\", \"contents\"})",
                      path)
+
+
+def corpus_fingerprint(path: str | os.PathLike, span: int = 1 << 20) -> dict[str, object]:
+    """What identifies a corpus file whatever its name: its size and a SHA-256 of its first and last ``span``
+    bytes (cheap on a 100 GB collection, and any edit that changes the size or either end shows)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            digest.update(handle.read(span))
+            if size > span:
+                handle.seek(max(span, size - span))
+                digest.update(handle.read())
+    except FileNotFoundError:
+        raise InputError("no such corpus file; check the path", path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory; give the corpus file itself", path) from None
+    if size == 0:
+        raise InputError("the corpus holds no document; check the file", path)
+    return {"bytes": size, "sha256_ends": digest.hexdigest()}
 
 
 def count_lines(path: str | os.PathLike) -> int:

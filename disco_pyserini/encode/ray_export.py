@@ -40,9 +40,9 @@ import ray.data
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-from disco_pyserini.encode.corpus import Doc, count_lines, line_offsets, read_corpus, titled_header
-from disco_pyserini.encode.export import (METADATA, ExportStats, chunk_done, chunk_path, encode_chunk, prepare_output,
-                                          remove_stale_parts, remove_stale_temporaries, shard_range, write_chunk)
+from disco_pyserini.encode.corpus import Doc, line_offsets, read_corpus, titled_header
+from disco_pyserini.encode.export import (METADATA, ExportStats, chunk_done, chunk_path, corpus_range, encode_chunk,
+                                          prepare_output, remove_stale_parts, remove_stale_temporaries, write_chunk)
 from disco_pyserini.errors import InputError
 
 # One row per chunk. Large lists and strings: a chunk's texts may exceed 32-bit Arrow offsets (2 GB).
@@ -50,7 +50,8 @@ CHUNK_SCHEMA = pa.schema([("chunk", pa.int64()), ("documents", pa.int64()), ("do
                           ("ids", pa.large_list(pa.large_string())), ("texts", pa.large_list(pa.large_string())),
                           ("error", pa.string())])
 RESULT_SCHEMA = pa.schema([("chunk", pa.int64()), ("documents", pa.int64()), ("done", pa.bool_()),
-                           ("postings", pa.int64()), ("error", pa.string())])
+                           ("postings", pa.int64()), ("empty", pa.large_list(pa.large_string())),
+                           ("error", pa.string())])
 
 
 # A worker's InputError travels to the driver as data, in the chunk's row: raised, Ray would wrap it
@@ -168,7 +169,7 @@ class ChunkEncoder:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         (row,) = batch.to_pylist()  # batch_size=1: one chunk
-        postings = 0
+        postings, empty = 0, []
         error = row["error"] or self.error
         if not row["done"] and error is None:
             docs = [Doc(doc_id, text) for doc_id, text in zip(row["ids"], row["texts"])]
@@ -180,8 +181,9 @@ class ChunkEncoder:
                 write_chunk(chunk_path(self.output_dir, self.shard_id, row["chunk"]), docs, vectors,
                             self.store_contents)
                 postings = sum(len(v) for v in vectors)
+                empty = [doc.doc_id for doc, vector in zip(docs, vectors) if not vector]
         return pa.table({"chunk": [row["chunk"]], "documents": [row["documents"]], "done": [row["done"]],
-                         "postings": [postings], "error": [error]}, schema=RESULT_SCHEMA)
+                         "postings": [postings], "empty": [empty], "error": [error]}, schema=RESULT_SCHEMA)
 
 
 class Pool(NamedTuple):
@@ -239,7 +241,8 @@ def _quiet_ray_data() -> Iterator[None]:
 def export_corpus_ray(encoder_options: dict, corpus: str | os.PathLike, output_dir: str | os.PathLike, *,
                       factor: float, shard_id: int = 0, shard_num: int = 1, docs_per_file: int = 100_000,
                       store_contents: bool = True, progress: bool = True, metadata: dict | None = None,
-                      actors: int | None = None, gpus_per_actor: float | None = None) -> ExportStats:
+                      actors: int | None = None, gpus_per_actor: float | None = None,
+                      overwrite: bool = False) -> ExportStats:
     """:func:`.export.export_corpus` on the connected Ray cluster's actors (see :func:`connect`).
 
     ``encoder_options`` are :class:`SpladeEncoder`'s arguments but ``device``: each actor uses its GPU
@@ -249,16 +252,16 @@ def export_corpus_ray(encoder_options: dict, corpus: str | os.PathLike, output_d
 
     output_dir = Path(output_dir).absolute()  # workers may run in another directory
     corpus = Path(corpus).absolute()
-    prepare_output(output_dir, factor, metadata, shard_id)
-    start, stop = shard_range(count_lines(corpus), shard_id, shard_num)
+    start, stop = corpus_range(corpus, shard_id, shard_num, docs_per_file)
+    prepare_output(output_dir, factor, metadata, shard_id, overwrite)
     chunks = plan_chunks(corpus, start, stop, docs_per_file)
-    if not chunks:  # an empty shard
-        remove_stale_parts(output_dir, shard_id, 0)
+    if not chunks:  # an empty shard (more shards than documents): nothing to write or replace
         return ExportStats(0, 0, 0, 0)
     pool = plan_pool(actors, gpus_per_actor, len(chunks))
     device = "cuda" if pool.gpus else "cpu"
     threads = int(pool.cpus) if not pool.gpus else None
     written = skipped = postings = 0
+    empty: list[str] = []
     try:
         with _quiet_ray_data(), tqdm(total=sum(c.stop - c.start for c in chunks), unit="doc", disable=not progress,
                                      desc=f"encode shard {shard_id} on {pool.actors} Ray actors") as bar:
@@ -284,6 +287,7 @@ def export_corpus_ray(encoder_options: dict, corpus: str | os.PathLike, output_d
                     else:
                         written += row["documents"]
                         postings += row["postings"]
+                        empty += row["empty"]
                     bar.update(row["documents"])
             finally:
                 rows.close()  # stops the execution and its actors now, not when garbage-collected
@@ -291,7 +295,7 @@ def export_corpus_ray(encoder_options: dict, corpus: str | os.PathLike, output_d
         remove_stale_temporaries(output_dir, shard_id)  # of actors killed mid-write when the run was aborted
         raise
     remove_stale_parts(output_dir, shard_id, len(chunks))
-    return ExportStats(written, skipped, len(chunks), postings)
+    return ExportStats(written, skipped, len(chunks), postings, tuple(empty))
 
 
 def vocabulary_size(model: str, tokenizer: str | None = None) -> int:
