@@ -10,15 +10,19 @@ import argparse
 import shutil
 import sys
 import textwrap
+from pathlib import Path
 from typing import Sequence, TextIO
 
 from disco_pyserini import cli
+from disco_pyserini.errors import InputError
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m disco_pyserini.chat", description=__doc__.splitlines()[0])
-    parser.add_argument("--index", required=True, help="Lucene impact index (built with --store-raw to show text)")
-    parser.add_argument("--encoder", required=True, help="DiSCo/SPLADE query encoder: hub name or local path")
+    parser.add_argument("--index", default="disco-demo/index",
+                        help="impact index, built with --store-raw to show text (default: the demo's)")
+    parser.add_argument("--encoder", default="disco-demo/disco-human-expansion",
+                        help="DiSCo/SPLADE query encoder: hub name or local path (default: the demo's student)")
     parser.add_argument("--hits", type=int, default=3, help="passages shown per turn")
     parser.add_argument("--terms", type=int, default=12, help="query terms shown per turn")
     parser.add_argument("--device", default=None, help="encoder device")
@@ -75,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from disco_pyserini.search.pipeline import index_factor
     from disco_pyserini.search.searcher import ImpactSearcher
 
+    for flag, value in (("--index", args.index), ("--encoder", args.encoder)):
+        if value.startswith("disco-demo/") and not Path(value).exists():
+            raise InputError(f"{flag} {value}: the demo's files are not here; run 'python -m disco_pyserini.demo' "
+                             f"first (in this folder), or pass --index and --encoder")
     searcher = ImpactSearcher(args.index)
     encoder = DiscoQueryEncoder(args.encoder, device=args.device, top_k=args.query_topk, backend=args.backend,
                                 quantization_factor=index_factor(searcher.metadata, None, args.index),

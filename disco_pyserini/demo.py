@@ -1,14 +1,22 @@
-"""``python -m disco_pyserini.demo``: the whole pipeline on the bundled sample, offline.
+"""``python -m disco_pyserini.demo``: DiSCo's whole recipe on the bundled sample world, offline, on a CPU.
 
-Builds the tiny lexical SPLADE model, encodes the sample corpus, indexes it with Anserini (impact and
-BM25), searches the sample conversations with several query formulations (the raw last utterance,
-the concatenated conversation, DiSCo's newest-first conversation input, the human rewrite) and prints
-the paper-style table against the sample qrels. Runs are named ``sample.RETRIEVER.INPUT.MODEL.trec``.
+1. builds the tiny lexical SPLADE model (``WORKDIR/model``: the untrained encoder, the frozen document
+   encoder, the teacher and the students' initialisation);
+2. encodes the sample corpus and indexes it with Anserini (impact index, and BM25 for the baseline rows);
+3. searches the training conversations with the human rewrites (the teacher's run), writes the
+   distillation file with ``train build`` (each teacher scores its rewrite against every candidate),
+   and trains two students with ``train``: one distils the human rewrites, one the human and the
+   LLM-like expansion rewrites;
+4. searches the held-out conversations (creatures no student saw) with every formulation and both
+   students, and prints the paper-style table against the sample qrels.
+
+Runs are named ``sample.RETRIEVER.INPUT.MODEL.trec`` (``cp WORKDIR/runs/*.trec runs/`` refreshes the
+bundled ones). Afterwards ``python -m disco_pyserini.chat`` talks to the two-teacher student.
 """
 from __future__ import annotations
 
 import argparse
-import shutil
+import json
 import sys
 import time
 from pathlib import Path
@@ -16,18 +24,26 @@ from typing import Sequence
 
 from disco_pyserini import cli
 
-SPLADE_INPUTS = ("raw", "concat", "disco", "manual")
-BM25_INPUTS = ("raw", "manual")
+WORKDIR = "disco-demo"
 BASELINE = "splade raw (tiny-lexical)"
-# R@1000 says nothing on 442 passages: the demo reports early precision and R@10/R@100.
+# R@1000 says nothing on 1,260 passages: the demo reports early precision and R@10/R@100.
 METRICS = ("MRR@10", "nDCG@3", "R@10", "R@100")
+# Student folder name (its MODEL field in run names) -> the teachers it distils.
+STUDENTS = {"disco-human": ["manual"], "disco-human-expansion": ["manual", "expansion"]}
+CHAT_STUDENT = "disco-human-expansion"
+# The training recipe: DiSCo's losses, fusion and clamp; on a toy collection of 1,260 passages the
+# candidate pool is the teacher's top 50 (not ranks 11-960) and 300 CPU steps at a larger learning rate
+# stand in for 5 epochs on a GPU.
+TRAINING = {"max_steps": 300, "learning_rate": 1e-3, "batch_size": 8, "negatives": 8, "max_length": 128,
+            "logging_steps": 100, "training_args": {"disable_tqdm": True}}
+POOL = ("--skip-top", "0", "--max-rank", "50")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m disco_pyserini.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", default="disco-demo", help="where the model, vectors, indexes and runs go")
+    parser.add_argument("--workdir", default=WORKDIR, help="where the models, vectors, indexes and runs go")
     parser.add_argument("--threads", type=int, default=2, help="indexing and search threads")
-    parser.add_argument("--device", default="cpu", help="encoder device")
+    parser.add_argument("--device", default="cpu", help="encoder and training device")
     return parser.parse_args(argv)
 
 
@@ -35,8 +51,68 @@ def step(message: str) -> None:
     print(f"==> {message}", file=sys.stderr, flush=True)
 
 
+def train_students(work: Path, model: Path, device: str = "cpu", progress: bool = False) -> dict[str, Path]:
+    """The distillation part of the recipe on the sample's training conversations; ``{student name: folder}``.
+
+    Needs ``work/index`` (the sample corpus indexed with ``model``). Everything goes through the
+    toolkit's own commands, as a user would run them.
+    """
+    from disco_pyserini.sample import CORPUS, TRAIN_CONVERSATIONS, TRAIN_QRELS
+    from disco_pyserini.search.pipeline import SearchOptions, search_topics
+    from disco_pyserini.train.__main__ import main as train_main
+
+    train = work / "train"
+    teacher_run = train / "teacher.manual.trec"
+    search_topics(work / "index", TRAIN_CONVERSATIONS, teacher_run,
+                  SearchOptions(str(model), policy="manual", hits=50, device=device, progress=progress))
+    distillation = train / "distill.jsonl"
+    build = ["build", "--topics", str(TRAIN_CONVERSATIONS), "--qrels", str(TRAIN_QRELS), "--run", str(teacher_run),
+             "--corpus", str(CORPUS), "--doc-encoder", str(model), "--teacher", "manual", "--teacher", "expansion",
+             *POOL, "--device", device, "--output", str(distillation)]
+    _quietly(train_main, build + ([] if progress else ["--no-progress"]))
+    students = {}
+    for name, teachers in STUDENTS.items():
+        config = train / f"{name}.json"
+        config.write_text(json.dumps({"distillation": str(distillation), "corpus": str(CORPUS), "model": str(model),
+                                      "teachers": teachers, **TRAINING}), encoding="utf-8")
+        students[name] = work / name
+        _quietly(train_main, ["--config", str(config), "--output-dir", str(students[name])])
+    return students
+
+
+def against_concat(runs: Sequence[Path], alpha: float = 0.05) -> str:
+    """One line per student: the measures on which it is significantly better than the concatenated conversation
+    (DiSCo's other input baseline; the table's marks compare with the raw utterance)."""
+    from disco_pyserini.eval.metrics import evaluate
+    from disco_pyserini.eval.paper import parse_run_name
+    from disco_pyserini.eval.significance import paired_tests
+
+    concat = next(run for run in runs if parse_run_name(run).input == "concat")
+    chosen = {parse_run_name(run).method: run for run in runs
+              if parse_run_name(run).model in STUDENTS or run == concat}
+    result = evaluate({label: str(run) for label, run in chosen.items()}, "sample", METRICS)
+    tests = paired_tests(result.per_query, parse_run_name(concat).method, alpha)
+    lines = []
+    for student in (label for label in chosen if label != parse_run_name(concat).method):
+        better = [row.metric for row in tests.itertuples() if row.run == student and row.significant and row.delta > 0]
+        lines.append(f"{student} vs {parse_run_name(concat).method}: significantly better on "
+                     f"{', '.join(better) or 'no measure'} (paired t-test, Holm-corrected, p < {alpha})")
+    return "\n".join(lines)
+
+
+def _quietly(main, argv: list[str]) -> None:
+    """Run a CLI ``main`` with its stdout (per-step logs) kept out of the demo's table output."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    from transformers.utils import logging as hf_logging
+
     from disco_pyserini.encode.export import export_corpus
     from disco_pyserini.encode.splade import SpladeEncoder
     from disco_pyserini.eval.paper import format_paper_table, paper_table
@@ -44,31 +120,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     from disco_pyserini.sample import CONVERSATIONS, CORPUS, build_tiny_splade
     from disco_pyserini.search.pipeline import SearchOptions, search_topics
 
+    hf_logging.disable_progress_bar()  # "Loading weights" bars for every model load would bury the steps
     started = time.perf_counter()
     work = Path(args.workdir)
     step(f"building the tiny lexical SPLADE model in {work / 'model'}")
     model = build_tiny_splade(work / "model")
     step(f"encoding {CORPUS.name} -> {work / 'vectors'}")
-    shutil.rmtree(work / "vectors", ignore_errors=True)
     encoder = SpladeEncoder(str(model), device=args.device, batch_size=64)
-    export_corpus(encoder, CORPUS, work / "vectors", factor=100, metadata={"encoder": str(model)})
+    export_corpus(encoder, CORPUS, work / "vectors", factor=100, metadata={"encoder": str(model)}, overwrite=True)
     step(f"indexing with Anserini -> {work / 'index'} (impact) and {work / 'bm25'} (BM25)")
     stats = build_index(work / "vectors", work / "index", threads=args.threads, store_raw=True, overwrite=True)
     build_bm25_index(CORPUS, work / "bm25", threads=args.threads, overwrite=True)
     print(f"    {stats.documents} documents indexed", file=sys.stderr)
+    step("distilling the teachers into students: teacher run, train build, train (2 students x 300 CPU steps)")
+    students = train_students(work, model, args.device)
+    searches = [("splade", policy, "tiny-lexical", model) for policy in ("raw", "concat", "disco", "manual")]
+    searches += [("splade", "rewrite:expansion", "tiny-lexical", model)]
+    searches += [("splade", "disco", name, path) for name, path in students.items()]
+    searches += [("bm25", policy, "bm25", None) for policy in ("raw", "manual")]
     runs = []
-    for bm25, inputs in ((False, SPLADE_INPUTS), (True, BM25_INPUTS)):
-        for policy in inputs:
-            name = f"sample.bm25.{policy}.bm25.trec" if bm25 else f"sample.splade.{policy}.tiny-lexical.trec"
-            step(f"searching {CONVERSATIONS.name}: {name}")
-            runs.append(work / "runs" / name)
-            options = SearchOptions(encoder=None if bm25 else str(model), policy=policy, bm25=bm25, hits=100,
-                                    threads=args.threads, device=args.device, progress=False)
-            search_topics(work / ("bm25" if bm25 else "index"), CONVERSATIONS, runs[-1], options)
+    for retriever, policy, name, encoder_path in searches:
+        run = work / "runs" / f"sample.{retriever}.{policy.replace(':', '-')}.{name}.trec"
+        step(f"searching the held-out {CONVERSATIONS.name}: {run.name}")
+        options = SearchOptions(None if encoder_path is None else str(encoder_path), policy=policy,
+                                bm25=encoder_path is None, hits=100, threads=args.threads, device=args.device,
+                                progress=False)
+        search_topics(work / ("bm25" if encoder_path is None else "index"), CONVERSATIONS, run, options)
+        runs.append(run)
     step("evaluating against the sample qrels")
     print(format_paper_table(paper_table(runs, METRICS, baseline=BASELINE)))
-    print(f"\nall done in {time.perf_counter() - started:.0f}s; runs in {work / 'runs'}; explore with:\n"
-          f"  python -m disco_pyserini.chat --index {work / 'index'} --encoder {model}", file=sys.stderr)
+    print(against_concat(runs))
+    print(f"\nall done in {time.perf_counter() - started:.0f}s; runs in {work / 'runs'}; talk to the student with:\n"
+          f"  python -m disco_pyserini.chat   (= --index {work / 'index'} --encoder {students[CHAT_STUDENT]})",
+          file=sys.stderr)
     return 0
 
 

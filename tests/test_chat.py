@@ -16,13 +16,13 @@ def test_chat_resolves_the_pronoun_from_history_and_resets(sample_index, lexical
 
     searcher = ImpactSearcher(sample_index / "index")
     encoder = DiscoQueryEncoder(str(lexical_splade), device="cpu")
-    lines = io.StringIO("What is the natural habitat of the giraffe?\nWhat does it eat?\n/history\n/reset\n"
-                        "What does it eat?\n/quit\nnever read\n")
+    lines = io.StringIO("What is the habitat of the tenolo?\nWhat is its diet?\n/history\n/reset\n"
+                        "What is its diet?\n/quit\nnever read\n")
     out = io.StringIO()
     assert converse(searcher, encoder, lines, out, hits=1) == 3
     shown = out.getvalue().splitlines()
     turns = [i for i, line in enumerate(shown) if line.startswith("[turn")]
     assert [shown[i].split("]")[0] for i in turns] == ["[turn 1", "[turn 2", "[turn 1"]
-    assert "giraffe" in shown[turns[1]] and "giraffe" in shown[turns[1] + 1]  # "it" resolved through the history
-    assert "  2. What does it eat?" in shown and "(new conversation)" in shown
-    assert "giraffe" not in shown[turns[2]]  # after /reset the history is gone
+    assert "tenolo" in shown[turns[1]] and "tenolo" in shown[turns[1] + 1]  # "its" resolved through the history
+    assert "  2. What is its diet?" in shown and "(new conversation)" in shown
+    assert "tenolo" not in shown[turns[2]]  # after /reset the history is gone

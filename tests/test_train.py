@@ -1,67 +1,34 @@
-"""Learning test: a DiSCo student distils teacher scores on a synthetic conversational task.
+"""Learning test: DiSCo students distil teacher scores on the bundled sample world.
 
-The task: invented animals (pseudo-words), each with an overview passage and one passage per
-attribute (diet, habitat, ...). A conversation opens with "tell me about the <animal>", then asks
-"what is its <attribute>?" and "and its <attribute>?": the last utterance omits the animal, and the
-earlier questions and answers (in the DiSCo input) name other attributes. The manual rewrite
-restores the animal; a second teacher, like an LLM that adds what it knows, expands it with words
-of the answer. One tiny lexical SPLADE model (built here) is the teacher, the frozen document
-encoder and the student initialisation. Students train on 120 animals (300 steps, about 5 epochs)
-and are evaluated on 20 held-out ones they never saw: to win they must learn a rule (keep the
-entity, drop attributes the conversation has moved past), not memorise documents.
+The world (``disco_pyserini.sample.build_data``): invented creatures, each with an overview passage
+and one passage per attribute (diet, habitat, ...). A conversation opens with "tell me about the
+<creature>", then asks "what is its <attribute>?" and "and its <attribute>?": later utterances omit
+the creature, and the earlier questions and answers (in the DiSCo input) name other attributes. The
+human rewrite restores the creature; a second teacher, like an LLM that adds what it knows, expands it
+with words of the answer. One tiny lexical SPLADE model (built here) is the teacher, the frozen
+document encoder and the student initialisation. Students train on the 120 training creatures (300
+steps) and are evaluated on the 20 held-out ones they never saw: to win they must learn a rule (keep
+the creature, drop attributes the conversation has moved past), not memorise documents.
 """
 from __future__ import annotations
 
 import json
-import random
 
 import ir_measures
 import pytest
 import torch
 
 from disco_pyserini.encode.splade import SpladeEncoder
-from disco_pyserini.topics import Exchange, Turn, formulate
+from disco_pyserini.eval.qrels import read_qrels
+from disco_pyserini.sample import CONVERSATIONS, CORPUS, QRELS, TRAIN_CONVERSATIONS, TRAIN_QRELS
+from disco_pyserini.topics import formulate, load_topics
 from disco_pyserini.train.build import dense_vectors, rewrite_distillation, write_distillation
 from disco_pyserini.train.data import DistillDataset
 from disco_pyserini.train.losses import kl
 
-ATTRIBUTES = {"diet": "eats leaves roots insects", "habitat": "lives forests rivers caves",
-              "size": "measures metres kilograms tall", "lifespan": "survives years decades old",
-              "predators": "hunted wolves eagles snakes", "origin": "native continent island region",
-              "colour": "coloured stripes spots fur", "speed": "runs sprints fast kilometres"}
-SYLLABLES = "ka lo mi zu te ra vi no shi pe da gu fo re bi".split()
-ANIMALS, HELD_OUT = 140, 20
 STEPS = 300
 NEGATIVES = 8
-
-
-def _conversations(seed: int = 0) -> tuple[dict[str, str], list[Turn], dict[str, dict[str, int]]]:
-    rng = random.Random(seed)
-    names: set[str] = set()
-    while len(names) < ANIMALS:
-        names.add("".join(rng.choice(SYLLABLES) for _ in range(3)))
-    docs, turns, qrels = {}, [], {}
-    for number, animal in enumerate(sorted(names)):
-        docs[f"{animal}-about"] = f"{animal} is an animal. an overview and introduction to the {animal}."
-        for attribute, words in ATTRIBUTES.items():
-            docs[f"{animal}-{attribute}"] = f"the {attribute} of the {animal}: the {animal} {words}."
-        topic = f"t{number}"
-        opening = f"tell me about the {animal}"
-        turns.append(Turn(f"{topic}_1", topic, opening, (), opening, rewrites=(("expansion", f"{animal} overview"),)))
-        qrels[f"{topic}_1"] = {f"{animal}-about": 1}
-        history = [Exchange(opening, docs[f"{animal}-about"])]
-        for index, attribute in enumerate(rng.sample(sorted(ATTRIBUTES), 3), 2):
-            utterance = f"what is its {attribute}?" if index == 2 else f"and its {attribute}?"
-            turns.append(Turn(f"{topic}_{index}", topic, utterance, tuple(history),
-                              f"what is the {attribute} of the {animal}?",
-                              rewrites=(("expansion", f"{animal} {attribute} {ATTRIBUTES[attribute]}"),)))
-            qrels[f"{topic}_{index}"] = {f"{animal}-{attribute}": 1}
-            history.append(Exchange(utterance, docs[f"{animal}-{attribute}"]))
-    return docs, turns, qrels
-
-
-def _held_out(turn: Turn) -> bool:
-    return int(turn.topic_id[1:]) >= ANIMALS - HELD_OUT
+ANSWERS = 2  # qrels relevance of the passage that answers a turn (1: the creature's overview)
 
 
 @pytest.fixture(scope="module")
@@ -69,22 +36,21 @@ def task(tmp_path_factory):
     from disco_pyserini.sample import build_tiny_splade
 
     root = tmp_path_factory.mktemp("learn")
-    docs, turns, qrels = _conversations()
-    corpus = root / "corpus.jsonl"
-    corpus.write_text("".join(json.dumps({"id": k, "contents": v}) + "\n" for k, v in docs.items()))
-    texts = [*docs.values(), *(turn.utterance for turn in turns), *(turn.manual_rewrite for turn in turns)]
-    model = build_tiny_splade(root / "model", texts=texts, vocab_size=1024, hidden_size=64)
+    docs = {json.loads(line)["id"]: json.loads(line)["contents"] for line in CORPUS.read_text().splitlines()}
+    model = build_tiny_splade(root / "model")
     encoder = SpladeEncoder(str(model), device="cpu", batch_size=64)
-    task = {"root": root, "model": model, "corpus": corpus, "encoder": encoder, "doc_ids": list(docs),
+    qrels = {**read_qrels(TRAIN_QRELS), **read_qrels(QRELS)}
+    task = {"root": root, "model": model, "corpus": CORPUS, "encoder": encoder, "doc_ids": list(docs),
             "D": dense_vectors(encoder, list(docs.values())), "qrels": qrels,
-            "train": [t for t in turns if not _held_out(t)], "test": [t for t in turns if _held_out(t)]}
+            "train": list(load_topics(TRAIN_CONVERSATIONS)), "test": list(load_topics(CONVERSATIONS))}
     for split in ("train", "test"):  # negatives come from the manual-rewrite teacher's run, as in DiSCo
         run = root / f"{split}.teacher.run"
         run.write_text("".join(f"{qid} Q0 {doc} {rank} {score} teacher\n" for qid, ranked in
                                _ranking(task, encoder, task[split], "manual").items()
                                for rank, (doc, score) in enumerate(ranked, 1)))
-        head, records, _ = rewrite_distillation(task[split], qrels, run, corpus, ["manual", "expansion"], encoder,
-                                                encoder, skip_top=0, max_rank=50, progress=False)
+        head, records, _ = rewrite_distillation(task[split], qrels, run, CORPUS, ["manual", "expansion"], encoder,
+                                                encoder, skip_top=0, max_rank=50, rel_threshold=ANSWERS,
+                                                progress=False)
         write_distillation(root / f"{split}.distill.jsonl", head, records)
     return task
 
@@ -101,7 +67,8 @@ def _mrr(task, encoder: SpladeEncoder, policy: str) -> float:
     run = [ir_measures.ScoredDoc(qid, doc, score) for qid, ranked in ranking.items() for doc, score in ranked]
     qrels = [ir_measures.Qrel(qid, doc, rel) for turn in task["test"] for qid in [turn.query_id]
              for doc, rel in task["qrels"][qid].items()]
-    return ir_measures.calc_aggregate([ir_measures.RR @ 10], qrels, run)[ir_measures.RR @ 10]
+    measure = ir_measures.RR(rel=ANSWERS) @ 10
+    return ir_measures.calc_aggregate([measure], qrels, run)[measure]
 
 
 def _held_out_kl(task, encoder: SpladeEncoder, teachers: list[str]) -> float:
@@ -139,10 +106,11 @@ def test_student_learns_from_teachers(task, teachers, capsys):
         fused, single = (DistillDataset(task["root"] / "train.distill.jsonl", names)[0]["teacher"]
                          for names in (teachers, teachers[:1]))
         assert not torch.allclose(fused, single, atol=0.1)
-    # The untrained model on the conversation is little better than on the raw utterance ...
-    assert mrr["initial"] < 0.5 and mrr["teacher"] == 1.0
-    # ... and the student closes most of the gap to the teacher-on-rewrite run.
-    assert mrr["student"] - mrr["initial"] > 0.8 * (mrr["teacher"] - mrr["initial"])
+    # The untrained model on the conversation is far from the human rewrite ...
+    assert mrr["initial"] < 0.3 and mrr["teacher"] > 0.75
+    # ... and the student closes most of that gap; distilling the expansion too closes (nearly) all of it.
+    share = 0.8 if len(teachers) > 1 else 0.6
+    assert mrr["student"] - mrr["initial"] > share * (mrr["teacher"] - mrr["initial"])
 
 
 def test_trained_query_topk_is_applied_at_search_time(task, tmp_path):

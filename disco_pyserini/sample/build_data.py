@@ -1,15 +1,23 @@
-"""Generate the bundled sample: ``corpus.jsonl``, ``conversations.jsonl`` and ``qrels.txt``.
+"""Generate the bundled sample world: invented creatures, their passages, and conversations about them.
 
-Run once with ``python -m disco_pyserini.sample.build_data [OUT_DIR]``; the outputs are committed
-under ``disco_pyserini/sample/data``. Generation is deterministic: same code, same bytes.
+Run once with ``python -m disco_pyserini.sample.build_data [OUT_DIR]``; the outputs are committed under
+``disco_pyserini/sample/data``. Generation is deterministic: same code, same bytes.
 
-Corpus: per entity, an overview passage plus two passages (variants A and B) per aspect.
-Conversations follow CAsT: the first turn names the entity, later turns drop it ("What does it
-eat?"), and a few switch entity with "What about X?". ``manual_rewrite`` restores the entity and
-``response`` is a relevant passage, like CAsT 2020's canonical responses.
-Qrels are graded: 2 for the entity's passages on the asked aspect, 1 for its overview (it touches
-every aspect briefly), 0 for same-aspect passages of the category's other entities (the
-distractors a query without the entity would retrieve).
+The world is built for DiSCo's recipe to run on a laptop in seconds, like the toolkit's learning test:
+
+* **Corpus** (``corpus.jsonl``): each creature (an invented name, so no model knows it) has an overview
+  passage and one passage per attribute (diet, habitat, ...). Facts are drawn per creature, so two
+  creatures' diet passages share the attribute words but not the facts.
+* **Conversations** follow CAsT: "tell me about the <creature>", then "what is its <attribute>?" and
+  "and its <attribute>?", turns that omit the creature, with the previous answers (the passages) in the
+  history. Each turn carries two teachers' rewrites: the human one (``manual_rewrite``, the creature
+  restored) and ``rewrites.expansion``, an LLM-like rewrite that adds what it knows of the answer.
+* **Splits:** ``train.jsonl`` (conversations about 120 creatures, for distillation) with
+  ``train.qrels.txt``; ``conversations.jsonl`` (20 held-out creatures never seen in training) with
+  ``qrels.txt``, the table's test set. A student must learn a rule (keep the creature from the history,
+  drop the attributes the conversation has moved past), not memorise passages.
+* **Qrels** are graded: 2 for the passage that answers the turn, 1 for the creature's overview (it
+  touches every attribute briefly); every other passage is unjudged (0).
 """
 from __future__ import annotations
 
@@ -20,137 +28,118 @@ from pathlib import Path
 from typing import NamedTuple
 
 from disco_pyserini.sample import DATA_DIR
-from disco_pyserini.sample._categories import CATEGORIES
-from disco_pyserini.sample._entities import ENTITIES, Entity
 
-OVERVIEW = "overview"
-SHUFFLE_SEED = 0
-
-# Each conversation is a path of (entity, aspect) steps; an entity change on the same aspect
-# becomes a "What about X?" turn, as in CAsT topic shifts.
-PLANS: tuple[tuple[tuple[str, str], ...], ...] = tuple(
-    tuple(tuple(step.split(":")) for step in plan.split()) for plan in (
-        "giraffe:habitat giraffe:diet giraffe:size giraffe:conservation",
-        "kyoto:location kyoto:climate kyoto:food kyoto:transport kyoto:landmarks",
-        "telephone:history telephone:mechanism telephone:cost telephone:impact",
-        "sushi:origin sushi:preparation sushi:nutrition sushi:cost sushi:storage",
-        "cricket:rules cricket:equipment cricket:cost cricket:competitions",
-        "malaria:symptoms malaria:causes malaria:treatment malaria:prevention malaria:diagnosis",
-        "koala:diet koala:lifespan emperor-penguin:lifespan emperor-penguin:behavior emperor-penguin:conservation",
-        "lisbon:history lisbon:food prague:food prague:landmarks",
-        "bicycle:history bicycle:parts bicycle:mechanism bicycle:modern bicycle:cost bicycle:impact",
-        "coffee:origin coffee:nutrition coffee:varieties coffee:storage",
-        "measles:symptoms measles:prevention tuberculosis:prevention tuberculosis:treatment tuberculosis:history",
-        "octopus:habitat octopus:behavior octopus:lifespan",
-        "curling:origin curling:rules curling:injuries surfing:injuries",
-        "steam-engine:mechanism steam-engine:impact steam-engine:modern",
-        "reykjavik:climate reykjavik:transport reykjavik:food reykjavik:history",
-        "migraine:symptoms migraine:causes migraine:treatment",
-        "kimchi:preparation kimchi:storage sourdough:storage sourdough:varieties",
-        "honeybee:behavior honeybee:diet honeybee:conservation honeybee:lifespan",
-    )
-)
+SEED = 0
+CREATURES, HELD_OUT = 140, 20
+SYLLABLES = "ka lo mi zu te ra vi no shi pe da gu fo re bi".split()
+# attribute -> (the verb phrase of its passage, the pool its facts are drawn from)
+ATTRIBUTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "diet": ("eats", ("leaves", "roots", "insects", "berries", "seeds", "mosses", "fungi", "snails")),
+    "habitat": ("lives in", ("forests", "rivers", "caves", "marshes", "dunes", "reefs", "meadows", "cliffs")),
+    "size": ("measures", ("metres", "kilograms", "spans", "inches", "tall", "stout", "slender", "heavy")),
+    "lifespan": ("survives for", ("years", "decades", "seasons", "winters", "months", "centuries", "summers",
+                                  "generations")),
+    "predators": ("is hunted by", ("wolves", "eagles", "snakes", "owls", "lynxes", "sharks", "hawks", "foxes")),
+    "origin": ("is native to", ("continents", "islands", "regions", "valleys", "plateaus", "archipelagos",
+                                "highlands", "lowlands")),
+    "colour": ("is coloured with", ("stripes", "spots", "fur", "scales", "feathers", "patches", "bands",
+                                    "speckles")),
+    "speed": ("runs at", ("sprints", "kilometres", "bursts", "strides", "gallops", "dashes", "leaps", "paces")),
+}
+FACTS_PER_PASSAGE = 3
+FOLLOW_UPS = 3  # attribute turns after the opening turn
 
 
-class Passage(NamedTuple):
-    """A generated passage and what it is about (``variant`` is ``A``/``B``, or empty for overviews)."""
+class Creature(NamedTuple):
+    """An invented creature and its facts: ``facts[attribute]`` are the words its passage gives."""
 
-    entity: str
-    aspect: str
-    variant: str
-    text: str
+    name: str
+    facts: dict[str, tuple[str, ...]]
 
 
-class Step(NamedTuple):
-    """One asked question: about which entity and aspect, in which question form."""
-
-    entity: str
-    aspect: str
-    form: int
-
-
-def _fields(entity: Entity) -> dict[str, str]:
-    return {"x": entity.x, "X": entity.x[0].upper() + entity.x[1:], "name": entity.name}
+def creatures(rng: random.Random) -> list[Creature]:
+    """``CREATURES`` distinct invented names (three syllables), each with facts drawn for every attribute."""
+    names: set[str] = set()
+    while len(names) < CREATURES:
+        names.add("".join(rng.choice(SYLLABLES) for _ in range(3)))
+    return [Creature(name, {attribute: tuple(rng.sample(pool, FACTS_PER_PASSAGE))
+                            for attribute, (_, pool) in ATTRIBUTES.items()}) for name in sorted(names)]
 
 
-def entity_passages(entity: Entity) -> list[Passage]:
-    """The overview and the two variants per aspect of one entity."""
-    category = CATEGORIES[entity.category]
-    fields = _fields(entity)
-    phrases = {aspect: phrase for aspect, (phrase, _, _) in entity.facts.items()}
-    out = [Passage(entity.key, OVERVIEW, "", category.overview.format(kind=entity.kind, **fields, **phrases))]
-    for aspect, (phrase, sentence_a, sentence_b) in entity.facts.items():
-        opening_a, opening_b = category.passages[aspect]
-        out.append(Passage(entity.key, aspect, "A", f"{opening_a.format(p=phrase, **fields)} {sentence_a}"))
-        out.append(Passage(entity.key, aspect, "B", f"{opening_b.format(p=phrase, **fields)} {sentence_b}"))
-    return out
+def overview(creature: Creature) -> str:
+    return f"the {creature.name} is a creature. an overview and introduction to the {creature.name}."
 
 
-def build_corpus() -> dict[tuple[str, str, str], tuple[str, str]]:
-    """``{(entity, aspect, variant): (doc_id, text)}``; ids follow a seeded shuffle so that they
-    carry no hint of topic (ties in a ranking must not favour one entity)."""
-    passages = [p for entity in ENTITIES for p in entity_passages(entity)]
-    random.Random(SHUFFLE_SEED).shuffle(passages)
-    return {(p.entity, p.aspect, p.variant): (f"d{i:04d}", p.text) for i, p in enumerate(passages, 1)}
+def passage(creature: Creature, attribute: str) -> str:
+    verb = ATTRIBUTES[attribute][0]
+    return f"the {attribute} of the {creature.name}: the {creature.name} {verb} {' '.join(creature.facts[attribute])}."
 
 
-def _turn(entity: Entity, step: Step, previous: Step | None) -> tuple[str, str]:
-    """``(utterance, manual_rewrite)`` for ``step``, given the previous step of the conversation."""
-    full, elliptic = CATEGORIES[entity.category].questions[step.aspect][step.form]
-    rewrite = full.format(**_fields(entity))
-    if previous is None:
-        return rewrite, rewrite
-    if previous.entity != entity.key and previous.aspect == step.aspect:
-        return f"What about {entity.x}?", rewrite
-    if previous.entity != entity.key:
-        return rewrite, rewrite
-    return elliptic, rewrite
+def conversation(creature: Creature, number: int, rng: random.Random,
+                 doc_id: dict[tuple[str, str | None], str]) -> tuple[dict, list[tuple[str, str, int]]]:
+    """One conversation about ``creature`` (our JSONL schema) and its qrels ``(qid, doc_id, relevance)``;
+    ``doc_id`` maps ``(creature, attribute or None)`` to the passage's id."""
+    topic = f"c{number}"
+    opening = f"tell me about the {creature.name}"
+    turns = [{"turn_id": "1", "utterance": opening, "manual_rewrite": opening,
+              "rewrites": {"expansion": f"{creature.name} overview introduction"}, "response": overview(creature)}]
+    qrels = [(f"{topic}_1", doc_id[creature.name, None], 2)]
+    for position, attribute in enumerate(rng.sample(sorted(ATTRIBUTES), FOLLOW_UPS), 2):
+        qid = f"{topic}_{position}"
+        turns.append({
+            "turn_id": str(position),
+            "utterance": f"what is its {attribute}?" if position == 2 else f"and its {attribute}?",
+            "manual_rewrite": f"what is the {attribute} of the {creature.name}?",
+            "rewrites": {"expansion": f"{creature.name} {attribute} {' '.join(creature.facts[attribute])}"},
+            "response": passage(creature, attribute)})
+        qrels += [(qid, doc_id[creature.name, attribute], 2), (qid, doc_id[creature.name, None], 1)]
+    return {"conversation_id": topic, "turns": turns}, qrels
 
 
-def build_conversations(corpus: dict[tuple[str, str, str], tuple[str, str]]) -> list[dict]:
-    """Conversations in the toolkit's JSONL schema; each response is the entity's variant-A passage
-    on the asked aspect, as CAsT 2020's canonical responses are passages."""
-    entities = {entity.key: entity for entity in ENTITIES}
-    conversations = []
-    for number, plan in enumerate(PLANS, 1):
-        turns, previous = [], None
-        for position, (key, aspect) in enumerate(plan, 1):
-            # Question forms alternate; "What about X?" repeats the previous question's form.
-            repeat = previous is not None and previous.aspect == aspect
-            step = Step(key, aspect, previous.form if repeat else (number + position) % 2)
-            utterance, rewrite = _turn(entities[key], step, previous)
-            turns.append({"turn_id": str(position), "utterance": utterance, "manual_rewrite": rewrite,
-                          "response": corpus[(key, aspect, "A")][1]})
-            previous = step
-        conversations.append({"conversation_id": f"c{number}", "turns": turns})
-    return conversations
+class World(NamedTuple):
+    """The generated files' contents."""
+
+    corpus: list[tuple[str, str]]
+    train: list[dict]
+    train_qrels: list[tuple[str, str, int]]
+    test: list[dict]
+    test_qrels: list[tuple[str, str, int]]
 
 
-def build_qrels(corpus: dict[tuple[str, str, str], tuple[str, str]]) -> list[tuple[str, str, int]]:
-    """``(query_id, doc_id, relevance)`` for every turn of :data:`PLANS`."""
-    category_of = {entity.key: entity.category for entity in ENTITIES}
-    rows = []
-    for number, plan in enumerate(PLANS, 1):
-        for position, (key, aspect) in enumerate(plan, 1):
-            qid = f"c{number}_{position}"
-            rows += [(qid, corpus[(key, aspect, variant)][0], 2) for variant in "AB"]
-            rows.append((qid, corpus[(key, OVERVIEW, "")][0], 1))
-            rows += [(qid, corpus[(other.key, aspect, "A")][0], 0) for other in ENTITIES
-                     if other.key != key and other.category == category_of[key]]
-    return rows
+def build_world() -> World:
+    """The whole sample world; the last ``HELD_OUT`` creatures (in name order) are the test split."""
+    rng = random.Random(SEED)
+    world = creatures(rng)
+    passages = [((c.name, None), overview(c)) for c in world]
+    passages += [((c.name, attribute), passage(c, attribute)) for c in world for attribute in ATTRIBUTES]
+    # Ids follow a seeded shuffle, so they carry no hint of the topic: trec_eval breaks score ties by
+    # document id, and a tie must not favour one creature's passages.
+    rng.shuffle(passages)
+    doc_id = {key: f"d{number:04d}" for number, (key, _) in enumerate(passages, 1)}
+    corpus = [(doc_id[key], text) for key, text in passages]
+    splits: list[tuple[list[dict], list[tuple[str, str, int]]]] = [([], []), ([], [])]
+    for number, creature in enumerate(world, 1):
+        conversations, qrels = splits[number > CREATURES - HELD_OUT]
+        talk, judged = conversation(creature, number, rng, doc_id)
+        conversations.append(talk)
+        qrels += judged
+    (train, train_qrels), (test, test_qrels) = splits
+    return World(sorted(corpus), train, train_qrels, test, test_qrels)
 
 
 def write_sample(out_dir: Path = DATA_DIR) -> None:
-    """Write the three sample files into ``out_dir``."""
+    """Write the sample files into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    corpus = build_corpus()
-    docs = sorted(corpus.values())
-    (out_dir / "corpus.jsonl").write_text(
-        "".join(json.dumps({"id": doc_id, "contents": text}) + "\n" for doc_id, text in docs), encoding="utf-8")
-    (out_dir / "conversations.jsonl").write_text(
-        "".join(json.dumps(c) + "\n" for c in build_conversations(corpus)), encoding="utf-8")
-    (out_dir / "qrels.txt").write_text(
-        "".join(f"{qid} 0 {doc_id} {rel}\n" for qid, doc_id, rel in build_qrels(corpus)), encoding="utf-8")
+    world = build_world()
+
+    def write(name: str, lines: list[str]) -> None:
+        (out_dir / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+    write("corpus.jsonl", [json.dumps({"id": doc, "contents": text}) for doc, text in world.corpus])
+    write("train.jsonl", [json.dumps(talk) for talk in world.train])
+    write("conversations.jsonl", [json.dumps(talk) for talk in world.test])
+    write("train.qrels.txt", [f"{qid} 0 {doc} {rel}" for qid, doc, rel in world.train_qrels])
+    write("qrels.txt", [f"{qid} 0 {doc} {rel}" for qid, doc, rel in world.test_qrels])
 
 
 if __name__ == "__main__":

@@ -48,15 +48,16 @@ very was we were what when where which while who whom why will with would you yo
 
 
 def default_texts() -> list[str]:
-    """The bundled sample's passages, questions and manual rewrites."""
-    from disco_pyserini.sample import CONVERSATIONS, CORPUS
+    """The bundled sample's passages, and the questions and manual rewrites of its conversations."""
+    from disco_pyserini.sample import CONVERSATIONS, CORPUS, TRAIN_CONVERSATIONS
 
     with open(CORPUS, encoding="utf-8") as lines:
         texts = [json.loads(line)["contents"] for line in lines if line.strip()]
-    with open(CONVERSATIONS, encoding="utf-8") as lines:
-        for line in filter(str.strip, lines):
-            turns = json.loads(line)["turns"]
-            texts += [text for turn in turns for text in (turn["utterance"], turn["manual_rewrite"])]
+    for path in (TRAIN_CONVERSATIONS, CONVERSATIONS):
+        with open(path, encoding="utf-8") as lines:
+            for line in filter(str.strip, lines):
+                turns = json.loads(line)["turns"]
+                texts += [text for turn in turns for text in (turn["utterance"], turn["manual_rewrite"])]
     return texts
 
 
@@ -132,8 +133,8 @@ def check_lexical(model: BertForMaskedLM, weights: torch.Tensor, chunk: int = 51
                                  "use a larger hidden_size or a smaller vocab_size")
 
 
-def build_tiny_splade(output_dir: str | Path, texts: Iterable[str] | None = None, vocab_size: int = 4096,
-                      seed: int = 0, hidden_size: int = 128, num_layers: int = 2, num_heads: int = 2) -> Path:
+def build_tiny_splade(output_dir: str | Path, texts: Iterable[str] | None = None, vocab_size: int = 1024,
+                      seed: int = 0, hidden_size: int = 64, num_layers: int = 2, num_heads: int = 2) -> Path:
     """Train a WordPiece vocabulary on ``texts`` (default: the bundled sample) and save a tiny
     lexical SPLADE ``BertForMaskedLM`` with its ``BertTokenizerFast`` to ``output_dir``.
 

@@ -235,8 +235,10 @@ def train(config: TrainConfig) -> Path:
     trainer.save_model(config.output_dir)  # on the main process only, under torchrun/accelerate
     if trainer.is_world_process_zero():
         # How the student's inputs were read (history cut): DiscoQueryEncoder reads conversations the same way.
+        # A distillation file that records none was formulated without a cut.
         header = trainer.train_dataset.header
-        recorded = {key: header[key] for key in ("history_cut", "history_responses") if key in header}
+        recorded = {"history_cut": header.get("history_cut", "none"),
+                    "history_responses": header.get("history_responses", "all")}
         with atomic_write(Path(config.output_dir) / TRAINING_CONFIG) as handle:
             json.dump({**dataclasses.asdict(config), **recorded}, handle, indent=2)
     return Path(config.output_dir)
