@@ -17,15 +17,15 @@ from disco_pyserini import cli
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m disco_pyserini.chat", description=__doc__.splitlines()[0])
-    parser.add_argument("--index", required=True, help="Lucene impact index (built with --store-raw to show text)")
+    parser.add_argument("--index", required=True,
+                        help="impact index of any --backend (built with --store-raw to show passage text)")
     parser.add_argument("--encoder", required=True, help="DiSCo/SPLADE query encoder: hub name or local path")
     parser.add_argument("--hits", type=int, default=3, help="passages shown per turn")
     parser.add_argument("--terms", type=int, default=12, help="query terms shown per turn")
     parser.add_argument("--device", default=None, help="encoder device")
-    parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],
-                        help="torch, or onnx: ONNX Runtime on the CPU (exported once, cached; needs the onnx extra)")
     parser.add_argument("--query-topk", type=int, default=None, metavar="K",
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
+    cli.add_engine_args(parser)
     return parser.parse_args(argv)
 
 
@@ -68,12 +68,14 @@ def converse(searcher, encoder, lines: TextIO, out: TextIO, hits: int = 3, terms
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    backend, engine = cli.engine_args(args)
     from disco_pyserini.encode.query import DiscoQueryEncoder
+    from disco_pyserini.search.backends import open_searcher
     from disco_pyserini.search.pipeline import index_factor
-    from disco_pyserini.search.searcher import ImpactSearcher
 
-    searcher = ImpactSearcher(args.index)
-    encoder = DiscoQueryEncoder(args.encoder, device=args.device, top_k=args.query_topk, backend=args.backend,
+    searcher = open_searcher(args.index, backend, engine)
+    encoder = DiscoQueryEncoder(args.encoder, device=args.device, top_k=args.query_topk,
+                                backend=args.encoder_backend,
                                 quantization_factor=index_factor(searcher.metadata, None, args.index))
     if sys.stdin.isatty():
         print("Type a turn (/reset, /history, /quit).", file=sys.stderr)

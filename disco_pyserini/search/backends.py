@@ -1,10 +1,13 @@
-"""Open the searcher for an index folder, whatever engine built it (Lucene, BMP or Seismic)."""
+"""Open the searcher for an index folder, whatever engine built it (Lucene, BMP or Seismic).
+
+Light to import (the CLIs read the knobs' defaults for ``--help``): engines load in ``open_searcher``.
+"""
 from __future__ import annotations
 
 import dataclasses
 import os
 
-from disco_pyserini.index.layout import check_backend
+SEARCH_BACKENDS = ("lucene", "bmp", "seismic")
 
 
 @dataclasses.dataclass
@@ -28,6 +31,8 @@ def open_searcher(index_dir: str | os.PathLike, backend: str | None = None, opti
     ``backend`` (``lucene``, ``bmp`` or ``seismic``) defaults to the one the index records; naming
     another is an error.
     """
+    from disco_pyserini.index.layout import check_backend
+
     options = options or EngineOptions()
     backend = check_backend(index_dir, backend)
     if backend == "bmp":
