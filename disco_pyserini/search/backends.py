@@ -21,7 +21,7 @@ class EngineOptions:
 
     bmp_alpha: float = 1.0
     bmp_beta: float = 1.0
-    seismic_query_cut: int = 20
+    seismic_query_cut: int = 50
     seismic_heap_factor: float = 0.8
 
 

@@ -16,10 +16,11 @@ scores*, and this searcher turns that into Lucene's exact top k:
    the top ``k`` is exact (ties aside). Otherwise ``K`` grows fourfold and BMP searches again.
 
 BMP never scores the last block it visits; the index's sentinel document sits in that block (it
-has the smallest possible upper bound, 1, and the highest block number), which needs the initial
-threshold BMP takes from per-term k-th scores to be 0: BMP sets it to 0 for ``k > 1000``, so exact
-searches ask for at least 1,001 candidates. With ``alpha < 1`` (block pruning) or ``beta < 1``
-(query-term pruning) the search is approximate: one BMP call for ``k`` documents, rescored.
+has the smallest possible upper bound, 1, and the highest block number). That needs the initial
+threshold BMP takes from per-term k-th scores to be 0, which BMP does for ``k > 1000``, so every
+search asks for at least 1,001 candidates (a positive initial threshold can also exclude documents
+scoring exactly that threshold, or every block, where BMP 0.2.8 panics). With ``alpha < 1`` (block
+pruning) or ``beta < 1`` (query-term pruning) the search is approximate: one BMP call, rescored.
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ class BmpSearcher(MappedSearcher):
 
     backend = "bmp"
 
-    def __init__(self, index_dir: str | os.PathLike, alpha: float = 1.0, beta: float = 1.0):
+    def __init__(self, index_dir: str | os.PathLike, alpha: float = 1.0, beta: float = 1.0, overfetch: float = 2.0):
+        """``overfetch``: candidates asked of BMP per wanted hit on the first try (more: fewer re-queries)."""
         super().__init__(index_dir)
         if not (0 < alpha <= 1 and 0 < beta <= 1):
             raise InputError(f"--bmp-alpha and --bmp-beta must be in (0, 1], got {alpha} and {beta}")
@@ -54,7 +56,7 @@ class BmpSearcher(MappedSearcher):
         for name in (INDEX_FILE, TERM_MAX, *FORWARD):
             if not (self.index_dir / name).exists():
                 raise InputError(f"missing {name}; the BMP index is incomplete, rebuild it", self.index_dir)
-        self.alpha, self.beta = float(alpha), float(beta)
+        self.alpha, self.beta, self.overfetch = float(alpha), float(beta), float(overfetch)
         self._engine = bmp.Searcher(str(self.index_dir / INDEX_FILE))
         self._indptr, self._terms, self._impacts = (np.load(self.index_dir / name, mmap_mode="r") for name in FORWARD)
         self._term_max = np.load(self.index_dir / TERM_MAX).astype(np.float64)
@@ -98,9 +100,8 @@ class BmpSearcher(MappedSearcher):
         levels, factor = self._bmp_weights(ids, weights)
         query = {self._names[t]: float(w) for t, w in zip(ids.tolist(), levels.tolist())}
         query[SCALE_TERM] = float(QUERY_LEVELS)
-        if self.exact:
-            query[SENTINEL_TERM] = 1.0
-        wanted = max(k, THRESHOLD_FREE_K, 2 * k) if self.exact else k
+        query[SENTINEL_TERM] = 1.0
+        wanted = max(THRESHOLD_FREE_K, math.ceil(self.overfetch * k))
         while True:
             names, bmp_scores = self._engine.search(query, wanted, self.alpha, self.beta)
             rows = np.array([int(n) for n in names], dtype=np.int64)

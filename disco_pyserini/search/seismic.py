@@ -63,12 +63,14 @@ class SeismicSearcher(MappedSearcher):
         arrays = [(qid, *self._arrays(query)) for query, qid in zip(queries, qids, strict=True)]
         arrays = [a for a in arrays if len(a[1])]
         if arrays and k >= 1:
-            # positional query names: results come back in query order, and qids may exceed U30
+            # queries are named by position (qids may exceed Seismic's 30 characters); with several threads the
+            # result lists come back in any order, each tagged with its query's name
             results = self._engine.batch_search(np.array([str(i) for i in range(len(arrays))], dtype=self._string),
                                                 [a[1] for a in arrays], [a[2] for a in arrays], int(k),
                                                 self.query_cut, self.heap_factor, num_threads=int(threads))
-            for (qid, _, _), hits in zip(arrays, results):
-                found[qid] = self._hits(hits)
+            for hits in results:
+                if hits:
+                    found[arrays[int(hits[0][0])][0]] = self._hits(hits)
         return found
 
     def close(self) -> None:
