@@ -106,9 +106,10 @@ def test_bmp_stays_exact_beyond_its_8_and_16_bit_limits(tmp_path):
     from disco_pyserini.search.bmp import BmpSearcher
 
     searcher = BmpSearcher(tmp_path / "bmp", overfetch=1.0)  # 1,001 candidates for k = 1000: must re-query
-    for _ in range(10):
-        query = {f"t{t}": int(rng.integers(1, 60)) for t in rng.choice(420, size=150, replace=False)}
-        query[next(iter(query))] = 1000  # BMP's 32 levels then flatten every other weight to 1 or 2
+    for i in range(10):
+        # even: BMP's 32 levels flatten every weight but one to 1 or 2; odd: heavy enough to overflow 16 bits
+        query = {f"t{t}": int(rng.integers(1, 1000 if i % 2 else 60)) for t in rng.choice(420, 150, replace=False)}
+        query[next(iter(query))] = 1000
         for k in (3, 50, 1000):
             assert [h.score for h in searcher.search(query, k)] == brute_force(vectors, query, k)
 
