@@ -13,7 +13,9 @@ scores*, and this searcher turns that into Lucene's exact top k:
 3. BMP's top ``K`` candidates are rescored exactly from the stored impacts. A document BMP did not
    return has ``b <= theta`` (the ``K``-th candidate's BMP score), so ``s <= theta / (c r)``: if the
    ``k``-th exact score among the candidates reaches that bound, no other document can beat it and
-   the top ``k`` is exact (ties aside). Otherwise ``K`` grows fourfold and BMP searches again.
+   the top ``k`` is exact (ties aside). Otherwise ``K`` grows fourfold and BMP searches again (and the
+   next query starts from the ``K`` that sufficed: coarse re-quantisation of long queries tends to
+   need several times ``k`` candidates).
 
 BMP never scores the last block it visits; the index's sentinel document sits in that block (it
 has the smallest possible upper bound, 1, and the highest block number). That needs the initial
@@ -57,8 +59,11 @@ class BmpSearcher(MappedSearcher):
             if not (self.index_dir / name).exists():
                 raise InputError(f"missing {name}; the BMP index is incomplete, rebuild it", self.index_dir)
         self.alpha, self.beta, self.overfetch = float(alpha), float(beta), float(overfetch)
+        self._needed = 0.0  # candidates per hit the last exact search needed: the next one starts there
         self._engine = bmp.Searcher(str(self.index_dir / INDEX_FILE))
-        self._indptr, self._terms, self._impacts = (np.load(self.index_dir / name, mmap_mode="r") for name in FORWARD)
+        # plain ndarray views of the memory maps: np.memmap's per-call indexing overhead is not needed
+        self._indptr, self._terms, self._impacts = (np.asarray(np.load(self.index_dir / name, mmap_mode="r"))
+                                                    for name in FORWARD)
         self._term_max = np.load(self.index_dir / TERM_MAX).astype(np.float64)
         self._doc_scale = float(self.info["doc_scale"])
         self._max_doc_sum = float(self.info["max_doc_sum"])
@@ -83,14 +88,17 @@ class BmpSearcher(MappedSearcher):
 
     def _exact_scores(self, rows: np.ndarray, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Exact integer dot products of the query with documents ``rows`` (from the stored impacts)."""
-        dense = np.zeros(len(self.vocabulary), dtype=np.float64)
+        if not len(rows):
+            return np.empty(0, dtype=np.int64)
+        dense = np.zeros(len(self.vocabulary), dtype=np.int64)
         dense[ids] = weights
-        starts, stops = self._indptr[rows], self._indptr[rows + 1]
-        lengths = stops - starts
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        positions = np.repeat(starts, lengths) + offsets
+        starts = self._indptr[rows]
+        lengths = self._indptr[rows + 1] - starts
+        firsts = np.cumsum(lengths) - lengths
+        positions = np.arange(int(lengths.sum())) + np.repeat(starts - firsts, lengths)
         products = dense[self._terms[positions]] * self._impacts[positions]
-        return np.bincount(np.repeat(np.arange(len(rows)), lengths), weights=products, minlength=len(rows))
+        # every candidate has a term (BMP scored it above 0), so no segment of reduceat is empty
+        return np.add.reduceat(products, firsts) if len(products) else np.zeros(len(rows), dtype=np.int64)
 
     def search(self, vector: Mapping[str, int], k: int = 1000) -> list[Hit]:
         """Top ``k`` documents for one ``{term: int}`` query."""
@@ -101,12 +109,11 @@ class BmpSearcher(MappedSearcher):
         query = {self._names[t]: float(w) for t, w in zip(ids.tolist(), levels.tolist())}
         query[SCALE_TERM] = float(QUERY_LEVELS)
         query[SENTINEL_TERM] = 1.0
-        wanted = max(THRESHOLD_FREE_K, math.ceil(self.overfetch * k))
+        wanted = min(max(THRESHOLD_FREE_K, math.ceil(max(self.overfetch, self._needed) * k)), self._blocks_rows)
         while True:
             names, bmp_scores = self._engine.search(query, wanted, self.alpha, self.beta)
-            rows = np.array([int(n) for n in names], dtype=np.int64)
-            keep = rows >= 0  # padding and sentinel documents are named -1 (never scored, but be safe)
-            rows = rows[keep]
+            rows = np.fromiter(map(int, names), dtype=np.int64, count=len(names))
+            rows = rows[rows >= 0]  # padding and sentinel documents are named -1 (never scored, but be safe)
             scores = self._exact_scores(rows, ids, weights)
             order = np.lexsort((rows, -scores))
             if not self.exact or len(names) < wanted or wanted >= self._blocks_rows:
@@ -115,6 +122,8 @@ class BmpSearcher(MappedSearcher):
             if bmp_scores[-1] <= factor * self._doc_scale * kth * (1 + 1e-9):
                 break  # no unreturned document can score above the k-th (see the module docstring)
             wanted = min(wanted * 4, self._blocks_rows)
+        if self.exact:
+            self._needed = wanted / k
         return [Hit(self.docids[row], float(scores[i])) for i, row in zip(order[:k], rows[order[:k]].tolist())]
 
     def close(self) -> None:
