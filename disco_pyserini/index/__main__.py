@@ -36,8 +36,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--verbose", action="store_true", help="show Anserini's log")
     bmp = parser.add_argument_group("BMP (--backend bmp)")
     bmp.add_argument("--bmp-block-size", type=int, default=32, help="documents per block (default 32, at most 256)")
-    bmp.add_argument("--bmp-compress-range", action="store_true",
-                     help="store block maxima sparsely (smaller index for large vocabularies, slower search)")
+    bmp.add_argument("--bmp-dense-ranges", dest="bmp_compress_range", action="store_false",
+                     help="store every term's block maxima densely (BMP's own default; 3.8x bigger at 1M documents, "
+                          "no faster there) instead of sparsely")
     seismic = parser.add_argument_group("Seismic (--backend seismic; defaults are Seismic's)")
     seismic.add_argument("--seismic-n-postings", type=int, default=3500,
                          help="postings kept per term on average (default 3500); more: better recall, bigger index")

@@ -55,9 +55,13 @@ def bmp_impacts(vectors: Vectors) -> tuple[np.ndarray, float]:
 
 
 def build_bmp_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, block_size: int = 32,
-                    compress_range: bool = False, store_raw: bool = False, overwrite: bool = False,
+                    compress_range: bool = True, store_raw: bool = False, overwrite: bool = False,
                     progress: bool = True) -> IndexStats:
-    """Index a JsonVectorCollection with BMP into ``index_dir`` (built in a temporary folder, renamed when done)."""
+    """Index a JsonVectorCollection with BMP into ``index_dir`` (built in a temporary folder, renamed when done).
+
+    ``compress_range`` keeps each term's block maxima sparsely: BMP's dense default holds terms x blocks bytes
+    (0.9 GB of the 1.1 GB index at 1M documents and a 30k vocabulary) for no speed gain there.
+    """
     if not 1 <= block_size <= 256:
         raise InputError(f"--bmp-block-size must be in [1, 256] (BMP numbers documents in a block with 8 bits), "
                          f"got {block_size}")
