@@ -7,7 +7,14 @@ Baseline (what ``python -m pyserini.encode input ... encoder --encoder-class spl
 Both run in this process with models loaded and warmed up first; rounds alternate the order
 (ABBA) so drift from other load on the machine hits both alike.
 
+``--ray`` adds ``export_corpus_ray`` (the ``encode docs --ray`` path) with ``--ray-actors`` actors on
+a local Ray cluster (started once, timed apart), against our single process (``ours-fp32``, torch's
+threads) on the same corpus and part files (``--docs-per-file``). Its times include what every run
+pays: starting the actor pool and loading the model in each actor. It also checks that both wrote the
+same vectors.
+
     python bench/bench_encode.py --docs 128 --rounds 2 --bf16 [--onnx]
+    python bench/bench_encode.py --docs 128 --rounds 2 --ray --docs-per-file 32
 """
 from __future__ import annotations
 
@@ -52,7 +59,7 @@ def run_pyserini(encoder, corpus, out_dir, batch_size, max_length):
     return count, time.perf_counter() - start, enc_t.seconds
 
 
-def run_ours(encoder, corpus, out_dir):
+def run_ours(encoder, corpus, out_dir, docs_per_file):
     from disco_pyserini.encode.export import export_corpus
 
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -61,10 +68,22 @@ def run_ours(encoder, corpus, out_dir):
     encoder.encode_sparse = enc_t.wrap(original)
     try:
         start = time.perf_counter()
-        stats = export_corpus(encoder, corpus, out_dir, factor=100.0, progress=False, metadata={"encoder": "bench"})
+        stats = export_corpus(encoder, corpus, out_dir, factor=100.0, progress=False, metadata={"encoder": "bench"},
+                              docs_per_file=docs_per_file)
         return stats.documents, time.perf_counter() - start, enc_t.seconds
     finally:
         encoder.encode_sparse = original
+
+
+def run_ray(options, corpus, out_dir, docs_per_file, actors):
+    """export_corpus_ray on the local cluster; the encoder time is not seen from here (it runs in the actors)."""
+    from disco_pyserini.encode.ray_export import export_corpus_ray
+
+    shutil.rmtree(out_dir, ignore_errors=True)
+    start = time.perf_counter()
+    stats = export_corpus_ray(options, corpus, out_dir, factor=100.0, progress=False, metadata={"encoder": "bench"},
+                              docs_per_file=docs_per_file, actors=actors, gpus_per_actor=0)
+    return stats.documents, time.perf_counter() - start, float("nan")
 
 
 def main() -> None:
@@ -79,6 +98,10 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="also time ours with --dtype bf16")
     parser.add_argument("--onnx", action="store_true", help="also time ours with --backend onnx")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--ray", action="store_true", help="also time --ray on a local cluster")
+    parser.add_argument("--ray-actors", type=int, default=2, help="actors of the --ray run (CPUs split evenly)")
+    parser.add_argument("--docs-per-file", type=int, default=100_000,
+                        help="part file size of our runs (with --ray: a few per actor)")
     args = parser.parse_args()
     set_threads(args.threads)
 
@@ -103,10 +126,22 @@ def main() -> None:
         os.environ.setdefault("DISCO_ONNX_CACHE", str(OUT / "onnx"))
         systems["ours-onnx"] = SpladeEncoder(model, batch_size=args.batch_size, max_length=args.max_length,
                                              backend="onnx")
+    ray_options = None
+    if args.ray:
+        import logging
+
+        import ray
+
+        start = time.perf_counter()
+        ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        log(f"local Ray cluster ({ray.cluster_resources().get('CPU', 0):g} CPUs) started in "
+            f"{time.perf_counter() - start:.1f}s")
+        ray_options = {"model_name_or_path": model, "batch_size": args.batch_size, "max_length": args.max_length}
+        systems[f"ours-ray-{args.ray_actors}actors"] = ray_options
     warm = ["warm up text " * 20] * 2
     systems["pyserini"].encode(texts=warm, max_length=args.max_length)
     for name, enc in systems.items():
-        if name != "pyserini":
+        if name != "pyserini" and enc is not ray_options:
             enc.encode_sparse(warm)
     del penc
 
@@ -117,22 +152,38 @@ def main() -> None:
             out_dir = OUT / "encode-run" / name
             if name == "pyserini":
                 docs, seconds, enc = run_pyserini(systems[name], corpus, out_dir, args.batch_size, args.max_length)
+            elif systems[name] is ray_options:
+                docs, seconds, enc = run_ray(ray_options, corpus, out_dir, args.docs_per_file, args.ray_actors)
             else:
-                docs, seconds, enc = run_ours(systems[name], corpus, out_dir)
-            log(f"round {r} {name}: {docs} docs in {seconds:.1f}s ({docs / seconds:.2f} docs/s; "
-                f"encoder {enc:.1f}s)")
+                docs, seconds, enc = run_ours(systems[name], corpus, out_dir, args.docs_per_file)
+            log(f"round {r} {name}: {docs} docs in {seconds:.1f}s ({docs / seconds:.2f} docs/s"
+                + (f"; encoder {enc:.1f}s)" if enc == enc else ")"))
             for i, v in enumerate((docs, seconds, enc)):
                 totals[name][i] += v
     base = totals["pyserini"][0] / totals["pyserini"][1]
     rows = []
     for name, (docs, seconds, enc) in totals.items():
         rate = docs / seconds
-        rows.append([name, docs, f"{rate:.2f}", f"{rate / base:.2f}x", f"{100 * enc / seconds:.1f}%",
-                     f"{1000 * (seconds - enc) / docs:.2f}"])
+        seen = enc == enc  # NaN for --ray: the encoder runs in the actors
+        rows.append([name, docs, f"{rate:.2f}", f"{rate / base:.2f}x", f"{100 * enc / seconds:.1f}%" if seen else "-",
+                     f"{1000 * (seconds - enc) / docs:.2f}" if seen else "-"])
     print(f"\nDocument encoding + JSONL export: model {args.model}, batch {args.batch_size}, max_length "
           f"{args.max_length}, {args.docs} docs x {args.rounds} rounds ({args.min_words}-{args.max_words} words)")
     print(table(rows, ["system", "docs", "docs/s", "vs pyserini", "encoder call share",
                        "non-model ms/doc (read+quantise+JSON+write)"]))
+    if args.ray:
+        from disco_pyserini.encode.export import iter_vectors
+
+        name = f"ours-ray-{args.ray_actors}actors"
+        single, distributed = (totals[n][0] / totals[n][1] for n in ("ours-fp32", name))
+        same = (dict(iter_vectors(OUT / "encode-run" / "ours-fp32"))
+                == dict(iter_vectors(OUT / "encode-run" / name)))
+        print(f"\n--ray with {args.ray_actors} local actors vs one process, {args.docs_per_file} docs per part file "
+              f"(actor start and model load included): {distributed:.2f} vs {single:.2f} docs/s = "
+              f"**{distributed / single:.2f}x**; identical vectors: {'yes' if same else 'NO'}")
+        import ray
+
+        ray.shutdown()
 
 
 if __name__ == "__main__":

@@ -3,9 +3,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
+
+
+def creation_mode(target: Path) -> int:
+    """The permissions ``open()`` would give ``target``: its current ones if it exists, else 0o666 less the umask.
+
+    ``mkstemp`` creates files readable by their owner only, whatever the umask; a finished output
+    should be as shareable as any file the user writes.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        return stat.S_IMODE(target.stat().st_mode)
+    umask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextlib.contextmanager
@@ -23,6 +37,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
             handle.flush()
+            os.fchmod(handle.fileno(), creation_mode(target))
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:

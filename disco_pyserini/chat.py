@@ -26,6 +26,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--query-topk", type=int, default=None, metavar="K",
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
     cli.add_engine_args(parser)
+    parser.add_argument("--history-cut", default="auto", choices=cli.HISTORY_CUTS,
+                        help="character cuts of the conversation (qrecc, cast, none); auto (default): the cut the "
+                             "student was trained with, else none")
     return parser.parse_args(argv)
 
 
@@ -76,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     searcher = open_searcher(args.index, backend, engine)
     encoder = DiscoQueryEncoder(args.encoder, device=args.device, top_k=args.query_topk,
                                 backend=args.encoder_backend,
-                                quantization_factor=index_factor(searcher.metadata, None, args.index))
+                                quantization_factor=index_factor(searcher.metadata, None, args.index),
+                                history_cut=None if args.history_cut == "auto" else args.history_cut)
     if sys.stdin.isatty():
         print("Type a turn (/reset, /history, /quit).", file=sys.stderr)
     converse(searcher, encoder, sys.stdin, sys.stdout, args.hits, args.terms)

@@ -65,3 +65,24 @@ def engine_args(args: argparse.Namespace):
     return args.backend, EngineOptions(bmp_alpha=args.bmp_alpha, bmp_beta=args.bmp_beta,
                                        seismic_query_cut=args.seismic_query_cut,
                                        seismic_heap_factor=args.seismic_heap_factor)
+
+
+HISTORY_CUTS = ("auto", "none", "qrecc", "cast")  # mirrors topics.cuts.CUTS (+ auto) without importing it
+
+
+def add_conversation_args(parser: argparse.ArgumentParser) -> None:
+    """The flags that say how conversations are read before formulation (search, encode queries, train build)."""
+    parser.add_argument("--history-cut", default="auto", choices=HISTORY_CUTS,
+                        help="character cuts of the conversation before formulation: qrecc (questions 320, answers "
+                             "500 characters), cast (the reference CAsT preparation), none; auto (default): the "
+                             "topic format's reference preparation (qrecc for QReCC, cast for CAsT), else the "
+                             "student's training cut, else none")
+    parser.add_argument("--history-responses", default=None, choices=["all", "last"],
+                        help="answers kept in the history: all or the last one only (default: as the student was "
+                             "trained, else all, as the references)")
+    parser.add_argument("--responses-from", default=None, metavar="CORPUS_OR_INDEX",
+                        help="collection (TSV/JSONL corpus, or an index with stored texts) to fetch the canonical "
+                             "responses the topics name by id (CAsT 2020) for the history")
+    parser.add_argument("--strict", action="store_true",
+                        help="a turn without the rewrite a rewrite policy needs is an error (default: its raw "
+                             "utterance is used, with one warning naming the turns)")

@@ -1,4 +1,4 @@
-"""Shared fixtures: locally built tiny models and the real CAsT files from ../shared."""
+"""Shared fixtures: locally built tiny models and the real organiser files vendored in tests/data."""
 from __future__ import annotations
 
 import json
@@ -16,18 +16,10 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("DISCO_HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("DISCO_SHARED_DIR", REPO.parent / "shared"))
-CAST = SHARED / "data" / "cast"
+QRELS = REPO / "qrels"
 
 WORDS = ("panda bamboo china eats lives forest bear zoo tokyo city japan capital train fast sushi rice fish "
          "ocean whale swims blue large small red green car engine fuel cost price money bank river water").split()
-
-
-@pytest.fixture(scope="session")
-def cast_dir() -> Path:
-    if not CAST.is_dir():
-        pytest.fail(f"real CAsT files not found at {CAST}; set DISCO_SHARED_DIR to the shared/ folder")
-    return CAST
 
 
 def random_texts(count: int, seed: int = 0) -> list[str]:

@@ -13,6 +13,7 @@ from disco_pyserini.eval.metrics import evaluate
 from disco_pyserini.eval.qrels import read_qrels
 from disco_pyserini.eval.significance import holm
 from disco_pyserini.eval.tables import format_table
+from tests.conftest import QRELS
 
 TREC_NAMES = {"MRR": "recip_rank", "nDCG@3": "ndcg_cut_3", "R@100": "recall_100", "R@1000": "recall_1000",
               "AP": "map"}
@@ -51,8 +52,8 @@ def test_hand_made_run_with_missing_and_unjudged_queries(tmp_path):
 
 
 @pytest.mark.parametrize("year, rel", [(2019, 1), (2019, 2), (2020, 1), (2020, 2)])
-def test_real_cast_qrels_match_trec_eval(cast_dir, year, rel):
-    qrels = read_qrels(cast_dir / str(year) / "qrels.txt")
+def test_real_cast_qrels_match_trec_eval(year, rel):
+    qrels = read_qrels(QRELS / f"cast{year}.qrels.txt")
     rng = random.Random(year * 10 + rel)
     all_docs = sorted({d for docs in qrels.values() for d in docs})
     run = {}
@@ -61,17 +62,17 @@ def test_real_cast_qrels_match_trec_eval(cast_dir, year, rel):
         rng.shuffle(pool)
         run[qid] = {doc: float(len(pool) - i) for i, doc in enumerate(dict.fromkeys(pool))}
     run["999_1"] = {all_docs[0]: 1.0}
-    result = evaluate({"synthetic": run}, cast_dir / str(year) / "qrels.txt", metrics=list(TREC_NAMES), rel=rel)
+    result = evaluate({"synthetic": run}, QRELS / f"cast{year}.qrels.txt", metrics=list(TREC_NAMES), rel=rel)
     assert result.summary.loc["synthetic"].to_dict() == pytest.approx(trec_eval_means(qrels, run, rel), abs=1e-9)
 
 
-def test_dataset_conventions_and_override(cast_dir):
+def test_dataset_conventions_and_override():
     run = {"81_1": {"CAR_3add84966af079ed84e8b2fc412ad1dc27800127": 1.0}}  # a rel-1 document
     default = evaluate({"r": run}, "cast2020", metrics=["MRR@10"])
     assert "cast2020" in default.convention and "relevance >= 2" in default.convention
     lenient = evaluate({"r": run}, "cast2020", metrics=["MRR@10"], rel=1)
     assert "relevance >= 1 (override)" in lenient.convention
-    judged = len(read_qrels(cast_dir / "2020" / "qrels.txt"))
+    judged = len(read_qrels(QRELS / "cast2020.qrels.txt"))
     assert default.summary.loc["r", "MRR@10"] == 0.0
     assert lenient.summary.loc["r", "MRR@10"] == pytest.approx(1 / judged)
     assert "relevance >= 1" in evaluate({"r": run}, "cast2019", metrics=["MRR@10"]).convention
@@ -106,14 +107,15 @@ def test_significance_marks_a_clearly_better_run():
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
 
 
-def test_cli_table_output_and_help_is_light(tmp_path, cast_dir):
+def test_cli_table_output_and_help_is_light(tmp_path):
     run = write(tmp_path / "mine.txt", ["81_1 Q0 CAR_3add84966af079ed84e8b2fc412ad1dc27800127 1 9.0 x"])
     out = tmp_path / "table.md"
     result = subprocess.run([sys.executable, "-m", "disco_pyserini.eval", "--run", str(run), "--qrels", "cast2020",
                              "--output", str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("| run | MRR@10 | nDCG@3 | R@100 | R@1000 |")
+    assert result.stdout.startswith("| run | MRR | MRR@10 | nDCG@3 | R@100 | R@1000 |")
     assert "| mine | 0.000 |" in result.stdout and out.read_text() == result.stdout
+    assert "MRR = reciprocal rank over the whole run (trec_eval recip_rank; the paper's MRR)" in result.stdout
     assert "judged queries are missing and score 0" in result.stderr
     bad = subprocess.run([sys.executable, "-m", "disco_pyserini.eval", "--run", str(tmp_path / "none.txt"),
                           "--qrels", "cast2020"], capture_output=True, text=True)
@@ -125,7 +127,7 @@ def test_cli_table_output_and_help_is_light(tmp_path, cast_dir):
     assert light.stderr.strip().splitlines()[-1] == "[]"
 
 
-def test_paper_table_rows_per_method_and_columns_per_dataset(tmp_path, cast_dir):
+def test_paper_table_rows_per_method_and_columns_per_dataset(tmp_path):
     from disco_pyserini.eval.paper import format_paper_table, paper_table, parse_run_name
 
     qrels = {f"q{i}": {"good": 2, "meh": 1, "bad": 0} for i in range(20)}
@@ -151,3 +153,52 @@ def test_paper_table_rows_per_method_and_columns_per_dataset(tmp_path, cast_dir)
     cast_run = write(tmp_path / "cast2020.bm25.raw.bm25.trec", ["81_1 Q0 nothing 1 1.0 t"])
     cast = paper_table([cast_run], ["MRR@10"])
     assert "relevance >= 2" in cast.conventions["cast2020"] and cast.warnings
+
+
+def test_duplicates_are_dropped_before_evaluation(tmp_path):
+    from disco_pyserini.eval.duplicates import read_duplicates
+
+    # The organisers' format: the original is kept, the ids after the colon are dropped, also as the document of
+    # a CAsT 2022 passage id (MARCO_2-1 belongs to MARCO_2).
+    duplicates = write(tmp_path / "dups.txt", ["MARCO_1:MARCO_2,MARCO_3", "KILT_9"])
+    assert read_duplicates(duplicates) == {"MARCO_2", "MARCO_3", "KILT_9"}
+    qrels = {"q1": {"MARCO_1-1": 2, "MARCO_5-1": 2}}
+    run = {"q1": {"MARCO_2-1": 9.0, "KILT_9": 8.0, "MARCO_1-1": 7.0, "MARCO_5-1": 6.0}}
+    plain = evaluate({"r": run}, qrels, metrics=["MRR", "P@2"], rel=2)
+    assert plain.summary.loc["r", "MRR"] == pytest.approx(1 / 3)
+    deduplicated = evaluate({"r": run}, qrels, metrics=["MRR", "P@2"], rel=2, duplicates=duplicates)
+    assert deduplicated.summary.loc["r"].to_dict() == {"MRR": 1.0, "P@2": 1.0}
+    assert "r: 2 duplicate document(s) dropped before evaluation" in deduplicated.warnings
+    bad = write(tmp_path / "bad.txt", ["MARCO_1:MARCO_2 MARCO_3"])
+    with pytest.raises(InputError, match=r"bad.txt:1: expected 'original:dup1,dup2,...'"):
+        read_duplicates(bad)
+    runfile = write(tmp_path / "cast2022.trec", [f"q1 Q0 {d} {i} {s} t" for i, (d, s) in enumerate(run["q1"].items(), 1)])
+    qrelsfile = write(tmp_path / "q.txt", [f"q1 0 {d} {r}" for d, r in qrels["q1"].items()])
+    cli = subprocess.run([sys.executable, "-m", "disco_pyserini.eval", "--run", str(runfile), "--qrels", str(qrelsfile),
+                          "--rel", "2", "--metrics", "MRR", "--duplicates", str(duplicates)], capture_output=True,
+                         text=True)
+    assert cli.returncode == 0 and "| cast2022 | 1.000 |" in cli.stdout, cli.stderr
+
+
+@pytest.mark.parametrize("case", ["latin1-run", "latin1-qrels", "run-is-dir", "output-is-dir", "output-under-file"])
+def test_bad_eval_input_is_one_line_and_exit_2(tmp_path, case):
+    run = write(tmp_path / "run.trec", ["q1 Q0 d1 1 2.0 t"])
+    qrels = write(tmp_path / "q.txt", ["q1 0 d1 1"])
+    output = []
+    if case == "latin1-run":
+        run.write_bytes("q1 Q0 d\xe9 1 2.0 t\n".encode("latin-1"))
+    elif case == "latin1-qrels":
+        qrels.write_bytes("q1 0 d1 1\nq1 0 d\xe9 1\n".encode("latin-1"))
+    elif case == "run-is-dir":
+        run = tmp_path
+    elif case == "output-is-dir":
+        output = ["--output", str(tmp_path)]
+    else:
+        output = ["--output", str(qrels / "table.md")]
+    result = subprocess.run([sys.executable, "-m", "disco_pyserini.eval", "--run", str(run), "--qrels", str(qrels),
+                             *output], capture_output=True, text=True)
+    expected = {"latin1-run": "run.trec:1: not UTF-8", "latin1-qrels": "q.txt:2: not UTF-8",
+                "run-is-dir": "is a directory; give the run file itself", "output-is-dir": "--output is a directory",
+                "output-under-file": "q.txt is a file"}[case]
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

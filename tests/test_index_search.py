@@ -203,8 +203,14 @@ def test_llm_rewrite_files_are_searched_as_a_named_source(tmp_path):
         return [line.rsplit(" ", 1)[0] for line in path.read_text().splitlines()]
 
     assert untagged(tmp_path / "llm.txt") == untagged(tmp_path / "manual.txt")
+    # no rewrite file: the raw utterances are searched, with one warning; --strict refuses
     missing = run_cli(*common, "--policy", "rewrite:llm", "--output", str(tmp_path / "none.txt"))
-    assert missing.returncode == 2 and "no rewrite from source 'llm'" in missing.stderr
+    raw = run_cli(*common, "--policy", "raw", "--output", str(tmp_path / "raw.txt"))
+    assert missing.returncode == 0 and missing.stderr.count("76 of 76 turns have no llm rewrite") == 1
+    assert untagged(tmp_path / "none.txt") == untagged(tmp_path / "raw.txt")
+    strict = run_cli(*common, "--policy", "rewrite:llm", "--strict", "--output", str(tmp_path / "strict.txt"))
+    assert strict.returncode == 2 and "76 of 76 turns have no llm rewrite" in strict.stderr
+    assert not (tmp_path / "strict.txt").exists()
 
 
 def test_duplicate_turn_ids_are_refused_and_runs_keep_topic_order(sample_index, lexical_splade, tmp_path):

@@ -14,7 +14,9 @@ from disco_pyserini.errors import InputError
 from disco_pyserini.topics import (FORMATS, POLICIES, Exchange, Turn, attach_rewrites, detect_format, formulate,
                                    load_topics)
 
-CAST = Path("/work/shared/data/cast")
+DATA = Path(__file__).parent / "data"
+CAST = DATA / "cast"
+QRELS = Path(__file__).resolve().parents[1] / "qrels"
 CAST2019 = CAST / "2019" / "evaluation_topics_v1.0.json"
 CAST2019_RESOLVED = CAST / "2019" / "evaluation_topics_annotated_resolved_v1.0.tsv"
 CAST2020_MANUAL = CAST / "2020" / "2020_manual_evaluation_topics_v1.0.json"
@@ -23,7 +25,6 @@ CAST2022_TREE = CAST / "2022" / "2022_evaluation_topics_tree_v1.0.json"
 CAST2022_FLAT = CAST / "2022" / "2022_evaluation_topics_flattened_duplicated_v1.0.json"
 FIXTURES = Path(__file__).parent / "fixtures" / "topics"
 
-needs_cast = pytest.mark.skipif(not CAST.is_dir(), reason="real CAsT files not available")
 
 
 def by_id(turns) -> dict[str, Turn]:
@@ -39,12 +40,11 @@ def qrels_ids(path: Path) -> set[str]:
 
 # --- real CAsT files -------------------------------------------------------------------------------------------
 
-@needs_cast
 def test_cast2019_turns_rewrites_and_qrels_ids():
     turns = by_id(load_topics(CAST2019))
     assert len(turns) == 479
     assert len({turn.topic_id for turn in turns.values()}) == 50
-    assert qrels_ids(CAST / "2019" / "qrels.txt") <= turns.keys()
+    assert qrels_ids(QRELS / "cast2019.qrels.txt") <= turns.keys()
     turn = turns["31_2"]
     assert turn.utterance == "Is it treatable?"
     assert turn.manual_rewrite == "Is throat cancer treatable?"  # from the resolved TSV next to the JSON
@@ -54,7 +54,6 @@ def test_cast2019_turns_rewrites_and_qrels_ids():
     assert turns["80_10"].manual_rewrite == "What was the impact of the Lewis and Clark expedition?"
 
 
-@needs_cast
 def test_cast2019_resolved_tsv_found_next_to_json_or_passed(tmp_path):
     alone = tmp_path / "evaluation_topics_v1.0.json"
     shutil.copy(CAST2019, alone)
@@ -63,23 +62,25 @@ def test_cast2019_resolved_tsv_found_next_to_json_or_passed(tmp_path):
     assert passed["31_2"].manual_rewrite == "Is throat cancer treatable?"
 
 
-@needs_cast
 def test_cast2020_manual_and_automatic_files():
     manual = by_id(load_topics(CAST2020_MANUAL))
     assert len(manual) == 216
-    assert qrels_ids(CAST / "2020" / "qrels.txt") <= manual.keys()
+    assert qrels_ids(QRELS / "cast2020.qrels.txt") <= manual.keys()
     turn = manual["81_2"]
     assert turn.utterance == "Now it stopped working. Why?"
     assert turn.manual_rewrite == "Now my garage door opener stopped working. Why?"
     assert turn.automatic_rewrite == "Why did garage door opener stop working?"
-    assert turn.history == (Exchange("How do you know when your garage door opener is going bad?"),)
+    # the canonical response is named by id (its text is in the collection: --responses-from)
+    assert turn.history == (Exchange("How do you know when your garage door opener is going bad?", None,
+                                     "MARCO_5498474"),)
+    assert turn.response_id == "MARCO_3942603"
     automatic = by_id(load_topics(CAST2020_AUTO))
     assert automatic.keys() == manual.keys()
     assert automatic["81_2"].manual_rewrite is None
     assert automatic["81_2"].automatic_rewrite == "Why did garage door opener stop working?"
+    assert automatic["81_2"].history[0].response_id == "MARCO_8752370"  # the automatic canonical result
 
 
-@needs_cast
 def test_cast2022_tree_history_follows_parent_links():
     turns = by_id(load_topics(CAST2022_TREE))
     raw = {node["number"]: node for node in json.loads(CAST2022_TREE.read_text())[0]["turn"]}  # topic 132
@@ -96,7 +97,6 @@ def test_cast2022_tree_history_follows_parent_links():
     assert deep == [raw[n]["utterance"] for n in ("1-1", "1-3", "2-1", "2-3", "2-5", "2-7", "2-9")]
 
 
-@needs_cast
 def test_cast2022_flattened_matches_tree():
     tree, flat = by_id(load_topics(CAST2022_TREE)), by_id(load_topics(CAST2022_FLAT))
     assert flat.keys() == tree.keys()
@@ -104,7 +104,6 @@ def test_cast2022_flattened_matches_tree():
     assert all(flat[qid].manual_rewrite == tree[qid].manual_rewrite for qid in tree)
 
 
-@needs_cast
 @pytest.mark.parametrize("path, name", [(CAST2019, "cast2019"), (CAST2020_MANUAL, "cast2020"),
                                         (CAST2020_AUTO, "cast2020"), (CAST2022_TREE, "cast2022"),
                                         (CAST2022_FLAT, "cast2022")])
@@ -152,6 +151,35 @@ def test_qrecc_fixture():
     assert turn.response is None  # empty answer
     assert [e.response for e in turn.history] == ["Mount Kilimanjaro, at 5,895 metres.",
                                                   "Most routes take six to eight days."]
+
+
+def test_qrecc_scai_fields_and_first_turn_rewrite():
+    assert detect_format(FIXTURES / "qrecc_scai.json") == "qrecc"
+    turns = by_id(load_topics(FIXTURES / "qrecc_scai.json"))
+    assert list(turns) == ["31_1", "31_2", "31_3", "32_1"]
+    first = turns["31_1"]  # as the DiSCo reference: the first turn's utterance is its rewrite (QuAC hides the topic)
+    assert first.utterance == "What happened to Anna Vissi in 1983?" == first.manual_rewrite
+    assert first.automatic_rewrite == "What happened in 1983?"  # Transformer_rewrite
+    turn = turns["31_3"]
+    assert turn.utterance == "Where was the album recorded?"
+    assert turn.manual_rewrite == "Where was Anna Vissi's album Na 'Hes Kardia recorded?"
+    assert turn.response == "In Athens, with her husband Nikos Karvelas producing."
+    # history from Context, raw (the original first question, not its rewrite), blank answers kept as None
+    assert turn.history == (Exchange("What happened in 1983?", "In 1983 Vissi released the album Na 'Hes Kardia."),
+                            Exchange("Did she tour?"))
+    assert turns["31_2"].response is None
+    raw = by_id(load_topics(FIXTURES / "qrecc_scai.json", first_turn_rewrite=False))
+    assert raw["31_1"].utterance == "What happened in 1983?"
+
+
+def test_qrecc_original_first_turn_uses_its_rewrite(tmp_path):
+    rows = json.loads((FIXTURES / "qrecc.json").read_text())
+    rows[0]["Question"] = "How tall is it?"
+    path = tmp_path / "qrecc_test.json"
+    path.write_text(json.dumps(rows))
+    turns = by_id(load_topics(path))
+    assert turns["12_1"].utterance == "What is the tallest mountain in Africa?"  # its Rewrite
+    assert turns["12_2"].utterance == "How long does it take to climb?"  # later turns keep their question
 
 
 def test_jsonl_fixture():
@@ -274,7 +302,6 @@ def test_unknown_or_undetectable_formats(tmp_path):
 
 # --- rewrites --------------------------------------------------------------------------------------------------
 
-@needs_cast
 def test_attach_tsv_rewrites_to_cast():
     turns = by_id(attach_rewrites(load_topics(CAST2020_MANUAL), FIXTURES / "rewrites.tsv", "llm"))
     assert formulate(turns["81_2"], "rewrite:llm") == "why did my garage door opener stop working"

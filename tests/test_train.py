@@ -21,7 +21,8 @@ import torch
 
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.topics import Exchange, Turn, formulate
-from disco_pyserini.train.data import DistillDataset, build_distillation, dense_vectors, ranked_run
+from disco_pyserini.train.build import dense_vectors, rewrite_distillation, write_distillation
+from disco_pyserini.train.data import DistillDataset
 from disco_pyserini.train.losses import kl
 
 ATTRIBUTES = {"diet": "eats leaves roots insects", "habitat": "lives forests rivers caves",
@@ -31,6 +32,7 @@ ATTRIBUTES = {"diet": "eats leaves roots insects", "habitat": "lives forests riv
 SYLLABLES = "ka lo mi zu te ra vi no shi pe da gu fo re bi".split()
 ANIMALS, HELD_OUT = 140, 20
 STEPS = 300
+NEGATIVES = 8
 
 
 def _conversations(seed: int = 0) -> tuple[dict[str, str], list[Turn], dict[str, dict[str, int]]]:
@@ -81,8 +83,9 @@ def task(tmp_path_factory):
         run.write_text("".join(f"{qid} Q0 {doc} {rank} {score} teacher\n" for qid, ranked in
                                _ranking(task, encoder, task[split], "manual").items()
                                for rank, (doc, score) in enumerate(ranked, 1)))
-        build_distillation(task[split], qrels, ranked_run(run), corpus, ["manual", "expansion"], encoder, encoder,
-                           root / f"{split}.distill.jsonl", negatives=8, skip_top=0, max_rank=50, progress=False)
+        head, records, _ = rewrite_distillation(task[split], qrels, run, corpus, ["manual", "expansion"], encoder,
+                                                encoder, skip_top=0, max_rank=50, progress=False)
+        write_distillation(root / f"{split}.distill.jsonl", head, records)
     return task
 
 
@@ -102,14 +105,14 @@ def _mrr(task, encoder: SpladeEncoder, policy: str) -> float:
 
 
 def _held_out_kl(task, encoder: SpladeEncoder, teachers: list[str]) -> float:
-    """KL(teacher || student) on the held-out distillation file, with the inference encoder."""
-    examples = DistillDataset(task["root"] / "test.distill.jsonl", teachers).examples
+    """KL(teacher || student) on the held-out turns (their first epoch's draw), with the inference encoder."""
+    dataset = DistillDataset(task["root"] / "test.distill.jsonl", teachers, negatives=NEGATIVES)
+    examples = [dataset[i] for i in range(len(dataset))]
     queries = dense_vectors(encoder, [example["query"] for example in examples])
     row = {doc: i for i, doc in enumerate(task["doc_ids"])}
     docs = torch.stack([task["D"][[row[doc] for doc in example["doc_ids"]]] for example in examples])
     student = torch.einsum("bv,bnv->bn", queries, docs)
-    teacher = torch.cat([example["teacher"] for example in examples])
-    return float(kl(student, teacher, torch.ones_like(student, dtype=torch.bool)))
+    return float(kl(student, torch.cat([example["teacher"] for example in examples])))
 
 
 @pytest.mark.parametrize("teachers", [["manual"], ["manual", "expansion"]])
@@ -120,8 +123,8 @@ def test_student_learns_from_teachers(task, teachers, capsys):
     config = task["root"] / f"{output.name}.json"
     config.write_text(json.dumps({"distillation": str(task["root"] / "train.distill.jsonl"),
                                   "corpus": str(task["corpus"]), "model": str(task["model"]), "teachers": teachers,
-                                  "max_steps": STEPS, "learning_rate": 1e-3, "batch_size": 8, "max_length": 128,
-                                  "logging_steps": 100, "training_args": {"disable_tqdm": True}}))
+                                  "negatives": NEGATIVES, "max_steps": STEPS, "learning_rate": 1e-3, "batch_size": 8,
+                                  "max_length": 128, "logging_steps": 100, "training_args": {"disable_tqdm": True}}))
     assert main(["--config", str(config), "--output-dir", str(output)]) == 0
     logged = capsys.readouterr().out
     assert "loss_kl" in logged and "q_nonzero" in logged  # each loss term and the sparsity are logged
@@ -190,3 +193,27 @@ def test_collapsing_query_vectors_are_reported(task, tmp_path, caplog):
             trainer._count = 1
             trainer.log({"loss": 1.4})
     assert len(caplog.records) == 1 and "collapsing to zero (0.20 non-zero terms" in caplog.records[0].message
+
+
+def test_each_epoch_draws_other_negatives(task, tmp_path):
+    """The trainer tells the dataset which epoch starts: each epoch reads another draw of negatives."""
+    from disco_pyserini.train import load_config
+    from disco_pyserini.train.trainer import build_trainer
+
+    head, *rows = (task["root"] / "train.distill.jsonl").read_text().splitlines()
+    small = tmp_path / "small.jsonl"
+    small.write_text("\n".join([head, *rows[:8]]) + "\n")
+    trainer = build_trainer(load_config(None, distillation=str(small), corpus=str(task["corpus"]),
+                                        model=str(task["model"]), output_dir=str(tmp_path / "out"), epochs=3,
+                                        batch_size=4, negatives=NEGATIVES, training_args={"disable_tqdm": True}))
+    epochs, drawn = [], []
+    dataset, collate = trainer.train_dataset, trainer.data_collator
+    trainer.data_collator = lambda examples: drawn.append((dataset.epoch, examples)) or collate(examples)
+    original = dataset.set_epoch
+    dataset.set_epoch = lambda epoch: epochs.append(epoch) or original(epoch)
+    trainer.train()
+    assert list(dict.fromkeys(epochs)) == [0, 1, 2]  # our callback, and accelerate where it forwards set_epoch
+    negatives = {epoch: {(example["query"], doc) for e, batch in drawn if e == epoch for example in batch
+                         for doc in example["doc_ids"][1:]} for epoch in epochs}
+    assert all(len(negatives[epoch]) > 0 for epoch in epochs)
+    assert negatives[0] != negatives[1] != negatives[2]

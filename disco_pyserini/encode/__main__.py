@@ -6,6 +6,7 @@ import sys
 from typing import Sequence
 
 from disco_pyserini import cli
+from disco_pyserini.errors import InputError
 
 DEFAULT_FACTOR = 100.0  # mirrors disco_pyserini.quantize.DEFAULT_FACTOR without importing numpy for --help
 
@@ -38,6 +39,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                       help="documents per output file; finished files are skipped when a job is re-run")
     docs.add_argument("--no-contents", dest="store_contents", action="store_false",
                       help="leave the 'contents' field empty (smaller files)")
+    docs.add_argument("--overwrite", action="store_true",
+                      help="replace vectors of another corpus or other settings already in --output (default: "
+                           "refuse; vectors of the same encoding are resumed)")
+    ray = docs.add_argument_group("distributed encoding on Ray (needs the ray extra)")
+    ray.add_argument("--ray", action="store_true",
+                     help="encode on a pool of Ray actors, one model per actor and one output file per task")
+    ray.add_argument("--ray-address", default=None, metavar="ADDR",
+                     help="Ray cluster to use: host:port, ray://host:port or auto (default: $RAY_ADDRESS, "
+                          "else a local cluster on this machine)")
+    ray.add_argument("--ray-actors", type=int, default=None, metavar="N",
+                     help="actors (model copies) in the pool (default: one per GPU, else one per node)")
+    ray.add_argument("--ray-gpus-per-actor", type=float, default=None, metavar="G",
+                     help="GPUs each actor reserves; 0.5 puts two actors on a GPU, 0 encodes on CPUs "
+                          "(default: 1 when the cluster has GPUs, else 0)")
     queries = sub.add_parser("queries", help="topics -> pre-encoded queries for pyserini.search.lucene --impact")
     _model_args(queries)
     queries.add_argument("--topics", required=True, help="topics file (CAsT JSON, our JSONL, ...)")
@@ -45,6 +60,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     queries.add_argument("--policy", default="disco", help="query formulation (default: disco)")
     queries.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=cli.name_value,
                          help="attach an LLM rewrite file as source NAME (for --policy rewrite:NAME); repeatable")
+    cli.add_conversation_args(queries)
     queries.add_argument("--query-topk", type=int, default=None, metavar="K",
                          help="keep the K largest query weights (default: as trained, else all; 0: all)")
     queries.add_argument("--output", required=True, help="pre-encoded queries JSONL")
@@ -53,17 +69,75 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def encode_docs(args: argparse.Namespace) -> int:
-    from disco_pyserini.encode.export import export_corpus
-    from disco_pyserini.encode.splade import SpladeEncoder
+def _docs_metadata(args: argparse.Namespace) -> dict:
+    """What ``encoding.json`` records: what the vectors are made from and how (checked on every re-run)."""
+    from pathlib import Path
 
-    encoder = SpladeEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
-                            batch_size=args.batch_size, dtype=args.dtype, backend=args.backend)
-    metadata = {"encoder": args.encoder, "max_length": args.max_length, "pooling": "max",
-                "vocab_size": len(encoder.terms)}
-    stats = export_corpus(encoder, args.corpus, args.output, factor=args.quantization_factor,
-                          shard_id=args.shard_id, shard_num=args.shard_num, docs_per_file=args.docs_per_file,
-                          store_contents=args.store_contents, metadata=metadata)
+    from disco_pyserini.encode.corpus import corpus_fingerprint
+
+    local = Path(args.encoder).expanduser()
+    # A local model is recorded by its resolved path: ./model and model are the same encoder.
+    encoder = str(local.resolve()) if local.is_dir() else args.encoder
+    return {"encoder": encoder, "max_length": args.max_length, "pooling": "max", "quantization_factor":
+            args.quantization_factor, "store_contents": args.store_contents, "corpus": corpus_fingerprint(args.corpus),
+            "corpus_path": str(Path(args.corpus).resolve())}
+
+
+def check_positive(args: argparse.Namespace, *names: str) -> None:
+    """Refuse counts below 1 (``--batch-size 0`` would loop forever or divide by zero deep inside)."""
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+
+
+def _export_on_ray(args: argparse.Namespace, metadata: dict):
+    try:
+        from disco_pyserini.encode import ray_export
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.split(".")[0] not in ("ray", "pyarrow"):
+            raise
+        raise InputError('--ray needs Ray Data: pip install "disco-pyserini[ray]" '
+                         '(on every node of the cluster)') from None
+    if args.device is not None:
+        raise InputError("--device does not apply with --ray: each actor uses the GPU Ray gives it "
+                         "(--ray-gpus-per-actor), or the CPU with --ray-gpus-per-actor 0")
+    options = {"model_name_or_path": args.encoder, "tokenizer_name": args.tokenizer, "max_length": args.max_length,
+               "batch_size": args.batch_size, "dtype": args.dtype, "backend": args.backend}
+    metadata = {**metadata, "vocab_size": ray_export.vocabulary_size(args.encoder, args.tokenizer)}
+    with ray_export.connect(args.ray_address):
+        return ray_export.export_corpus_ray(
+            options, args.corpus, args.output, factor=args.quantization_factor, shard_id=args.shard_id,
+            shard_num=args.shard_num, docs_per_file=args.docs_per_file, store_contents=args.store_contents,
+            metadata=metadata, actors=args.ray_actors, gpus_per_actor=args.ray_gpus_per_actor,
+            overwrite=args.overwrite)
+
+
+def encode_docs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from disco_pyserini.encode.export import check_output
+
+    check_positive(args, "batch_size", "max_length", "docs_per_file", "shard_num", "ray_actors")
+    metadata = _docs_metadata(args)
+    check_output(Path(args.output), metadata, args.overwrite)  # before any model loads
+    if args.ray:
+        stats = _export_on_ray(args, metadata)
+    else:
+        from disco_pyserini.encode.export import export_corpus
+        from disco_pyserini.encode.splade import SpladeEncoder
+
+        encoder = SpladeEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
+                                batch_size=args.batch_size, dtype=args.dtype, backend=args.backend)
+        stats = export_corpus(encoder, args.corpus, args.output, factor=args.quantization_factor,
+                              shard_id=args.shard_id, shard_num=args.shard_num, docs_per_file=args.docs_per_file,
+                              store_contents=args.store_contents,
+                              metadata={**metadata, "vocab_size": len(encoder.terms)},
+                              overwrite=args.overwrite)
+    if stats.empty:
+        print(f"warning: {len(stats.empty)} document(s) have no term after quantisation (first: "
+              f"{', '.join(stats.empty[:5])}); Anserini will not index them, so they can never be retrieved",
+              file=sys.stderr)
     print(f"encoded {stats.documents} documents ({stats.skipped} already done) into {stats.files} files, "
           f"{stats.postings / max(stats.documents, 1):.1f} terms/doc, in {args.output}", file=sys.stderr)
     return 0
@@ -73,15 +147,21 @@ def encode_queries(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from disco_pyserini.encode.batching import length_sorted_batches
+    from disco_pyserini.encode.conversations import load_conversations
     from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.encode.queries import write_encoded_queries
-    from disco_pyserini.topics.load import load_turns
 
+    from disco_pyserini.encode.trained import training_config
+
+    trained = training_config(args.encoder)
+    conversations = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from,
+                                       args.policy, args.history_cut, args.strict, trained.get("history_cut"))
+    turns = conversations.turns
     encoder = DiscoQueryEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
                                 quantization_factor=args.quantization_factor, policy=args.policy,
                                 dtype=args.dtype, batch_size=args.batch_size, top_k=args.query_topk,
-                                backend=args.backend)
-    turns = load_turns(args.topics, args.topics_format, dict(args.rewrites))
+                                backend=args.backend, history_cut=conversations.history_cut,
+                                history_responses=args.history_responses, fallback=True)
     texts = [encoder.query_text(turn) for turn in turns]
     vectors: list[dict[str, int]] = [{}] * len(texts)
     # Length-sorted batches pad less (see bench/bench_batches.py); the output keeps topic order.

@@ -23,17 +23,20 @@ from disco_pyserini.errors import InputError
 
 METADATA = "encoding.json"
 FORMAT = "disco-pyserini/impact-v1"
-# Keys that must agree between every shard of one collection and between index and queries.
-CHECKED_KEYS = ("format", "encoder", "quantization_factor")
+# Keys that must agree between every shard of one collection (and between index and queries): vectors made with
+# other values would be mixed with, or mistaken for, these.
+CHECKED_KEYS = ("format", "encoder", "quantization_factor", "max_length", "store_contents", "corpus")
 
 
 class ExportStats(NamedTuple):
-    """What one export call did."""
+    """What one export call did; ``empty`` are the ids of written documents that have no term (Anserini
+    does not index them: they can never be retrieved)."""
 
     documents: int
     skipped: int
     files: int
     postings: int
+    empty: tuple[str, ...] = ()
 
 
 def shard_range(total: int, shard_id: int, shard_num: int) -> tuple[int, int]:
@@ -47,17 +50,69 @@ def chunk_path(output_dir: Path, shard_id: int, chunk: int) -> Path:
     return output_dir / f"part-{shard_id:03d}-{chunk:05d}.jsonl"
 
 
-def write_metadata(output_dir: Path, metadata: dict) -> None:
-    """Write ``encoding.json``, or check an existing one agrees (shards of one collection share it)."""
+def _differences(existing: dict, metadata: dict) -> list[str]:
+    # Keys an older encoding.json does not record are not compared.
+    differences = []
+    for key in CHECKED_KEYS:
+        old, new = existing.get(key), metadata.get(key)
+        if key not in existing or old == new:
+            continue
+        if key == "corpus" and isinstance(old, dict) and isinstance(new, dict):
+            differences.append(f"another corpus file: {old.get('bytes')} bytes there, {new.get('bytes')} now")
+        else:
+            differences.append(f"{key} {old!r} there, {new!r} now")
+    return differences
+
+
+def check_output_dir(output_dir: Path) -> None:
+    """Refuse an output that is a file, sits under a file, or cannot be written, before any work."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputError("--output is a file; give a directory for the vectors", output_dir)
+    parent = next((p for p in output_dir.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise InputError(f"--output cannot be created: {parent} is a file", output_dir)
+    writable = output_dir if output_dir.exists() else parent
+    if writable is not None and not os.access(writable, os.W_OK | os.X_OK):
+        raise InputError("--output is not writable (permission denied); choose another directory", writable)
+
+
+def existing_encoding(output_dir: Path, metadata: dict) -> str | None:
+    """Why ``output_dir`` holds vectors of another encoding than ``metadata`` (``None`` if it does not):
+    another corpus or settings in its ``encoding.json``, or part files without one."""
     path = output_dir / METADATA
     if path.exists():
-        existing = json.loads(path.read_text(encoding="utf-8"))
-        for key in CHECKED_KEYS:
-            if existing.get(key) != metadata.get(key):
-                raise InputError(f"{key} is {existing.get(key)!r} here but {metadata.get(key)!r} for this run; "
-                                 "write to an empty directory", path)
+        try:
+            existing = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            existing = None
+        differences = _differences(existing if isinstance(existing, dict) else {"format": "unreadable"}, metadata)
+        return f"this folder holds vectors of another encoding ({'; '.join(differences)})" if differences else None
+    parts = list(output_dir.glob("part-*.jsonl"))
+    return f"this folder holds {len(parts)} part file(s) but no {METADATA}" if parts else None
+
+
+def check_output(output_dir: Path, metadata: dict, overwrite: bool = False) -> None:
+    """Everything :func:`prepare_output` would refuse, checked without writing (before a model loads)."""
+    check_output_dir(output_dir)
+    conflict = None if overwrite else existing_encoding(output_dir, {"format": FORMAT, **metadata})
+    if conflict:
+        raise InputError(f"{conflict}; use another --output, or pass --overwrite to replace them", output_dir)
+
+
+def write_metadata(output_dir: Path, metadata: dict, overwrite: bool = False) -> None:
+    """Write ``encoding.json``, or check an existing one agrees (shards of one collection share it).
+
+    A folder holding vectors of another corpus or other settings (or part files without an
+    ``encoding.json``) is refused; with ``overwrite`` its vectors and ``encoding.json`` are deleted first.
+    """
+    conflict = existing_encoding(output_dir, metadata)
+    if conflict is None and (output_dir / METADATA).exists():
         return
-    with atomic_write(path) as handle:
+    if conflict and not overwrite:
+        raise InputError(f"{conflict}; use another --output, or pass --overwrite to replace them", output_dir)
+    for stale in [*output_dir.glob("part-*.jsonl"), *output_dir.glob(".part-*.tmp"), output_dir / METADATA]:
+        stale.unlink(missing_ok=True)
+    with atomic_write(output_dir / METADATA) as handle:
         json.dump(metadata, handle, indent=2, sort_keys=True)
 
 
@@ -73,9 +128,10 @@ def _length_sorted_windows(docs: Sequence[Doc], window: int) -> Iterator[list[in
         yield sorted(range(start, min(start + window, len(docs))), key=lambda i: len(docs[i].text))
 
 
-def _encode_chunk(encoder, docs: Sequence[Doc], factor: float, window: int) -> list[dict[str, int]]:
+def encode_chunk(encoder, docs: Sequence[Doc], factor: float) -> list[dict[str, int]]:
+    """Integer impact vectors of ``docs``, in their order, encoded in length-sorted batches."""
     vectors: list[dict[str, int] | None] = [None] * len(docs)
-    for order in _length_sorted_windows(docs, window):
+    for order in _length_sorted_windows(docs, max(encoder.batch_size * 32, 1)):
         for index, sparse in zip(order, encoder.encode_sparse([docs[i].text for i in order])):
             vectors[index] = encoder.to_impacts(sparse, factor)
     return vectors  # type: ignore[return-value]
@@ -86,44 +142,81 @@ def _json_line(doc: Doc, vector: dict[str, int], store_contents: bool) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
+def write_chunk(path: Path, docs: Sequence[Doc], vectors: Sequence[dict[str, int]], store_contents: bool) -> None:
+    """Write one part file atomically: it appears complete or not at all."""
+    with atomic_write(path) as handle:
+        handle.writelines(_json_line(d, v, store_contents) for d, v in zip(docs, vectors))
+
+
+def prepare_output(output_dir: Path, factor: float, metadata: dict | None, shard_id: int,
+                   overwrite: bool = False) -> None:
+    """Create ``output_dir``, write or check its ``encoding.json``, drop temporaries a killed run left."""
+    check_output_dir(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    write_metadata(output_dir, {"format": FORMAT, "quantization_factor": factor, **(metadata or {})}, overwrite)
+    remove_stale_temporaries(output_dir, shard_id)
+
+
+def remove_stale_parts(output_dir: Path, shard_id: int, files: int) -> None:
+    """Delete this shard's part files numbered ``files`` and up.
+
+    They come from an earlier run of the same encoding with another ``--docs-per-file``: they would
+    duplicate documents. (Another corpus or other settings never reach here: ``write_metadata``.)
+    """
+    for stale in output_dir.glob(f"part-{shard_id:03d}-*.jsonl"):
+        if int(stale.stem.rsplit("-", 1)[1]) >= files:
+            stale.unlink()
+
+
+def corpus_range(corpus: str | os.PathLike, shard_id: int, shard_num: int, docs_per_file: int) -> tuple[int, int]:
+    """This shard's ``[start, stop)`` lines of ``corpus``, after checking the corpus and the chunk size."""
+    if docs_per_file < 1:
+        raise InputError(f"--docs-per-file must be >= 1, got {docs_per_file}")
+    total = count_lines(corpus)
+    if total == 0:
+        raise InputError("the corpus holds no document; check the file", corpus)
+    return shard_range(total, shard_id, shard_num)
+
+
 def export_corpus(encoder, corpus: str | os.PathLike, output_dir: str | os.PathLike, *, factor: float,
                   shard_id: int = 0, shard_num: int = 1, docs_per_file: int = 100_000,
-                  store_contents: bool = True, progress: bool = True, metadata: dict | None = None) -> ExportStats:
-    """Encode one shard of ``corpus`` with ``encoder`` (a :class:`SpladeEncoder`) into ``output_dir``."""
+                  store_contents: bool = True, progress: bool = True, metadata: dict | None = None,
+                  overwrite: bool = False) -> ExportStats:
+    """Encode one shard of ``corpus`` with ``encoder`` (a :class:`SpladeEncoder`) into ``output_dir``.
+
+    A folder holding another encoding is refused (``overwrite`` replaces it); finished part files of the
+    same encoding are kept and skipped, so an interrupted run resumes.
+    """
     from tqdm import tqdm
 
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    write_metadata(output_dir, {"format": FORMAT, "quantization_factor": factor, **(metadata or {})})
-    start, stop = shard_range(count_lines(corpus), shard_id, shard_num)
-    _remove_stale_temporaries(output_dir, shard_id)
-    window = max(encoder.batch_size * 32, 1)
+    start, stop = corpus_range(corpus, shard_id, shard_num, docs_per_file)
+    prepare_output(output_dir, factor, metadata, shard_id, overwrite)
     docs_iter = read_corpus(corpus, start, stop)
     written = skipped = files = postings = 0
+    empty: list[str] = []
     with tqdm(total=stop - start, desc=f"encode shard {shard_id}", unit="doc", disable=not progress) as bar:
         for chunk in itertools.count():
             docs = list(itertools.islice(docs_iter, docs_per_file))
             if not docs:
                 break
             path = chunk_path(output_dir, shard_id, chunk)
-            if _chunk_done(path, docs):
+            if chunk_done(path, docs):
                 skipped += len(docs)  # finished by an earlier, interrupted run
             else:
-                vectors = _encode_chunk(encoder, docs, factor, window)
-                with atomic_write(path) as handle:
-                    handle.writelines(_json_line(d, v, store_contents) for d, v in zip(docs, vectors))
+                vectors = encode_chunk(encoder, docs, factor)
+                write_chunk(path, docs, vectors, store_contents)
                 written += len(docs)
                 postings += sum(len(v) for v in vectors)
+                empty += [doc.doc_id for doc, vector in zip(docs, vectors) if not vector]
             files += 1
             bar.update(len(docs))
-    # Files beyond the last chunk come from an earlier run with other chunking: they would duplicate documents.
-    for stale in output_dir.glob(f"part-{shard_id:03d}-*.jsonl"):
-        if int(stale.stem.rsplit("-", 1)[1]) >= files:
-            stale.unlink()
-    return ExportStats(written, skipped, files, postings)
+    if files:  # an empty shard (more shards than documents) has nothing to replace
+        remove_stale_parts(output_dir, shard_id, files)
+    return ExportStats(written, skipped, files, postings, tuple(empty))
 
 
-def _chunk_done(path: Path, docs: Sequence[Doc]) -> bool:
+def chunk_done(path: Path, docs: Sequence[Doc]) -> bool:
     """Whether ``path`` already holds exactly ``docs``' vectors, in order (verified by id)."""
     if not path.exists():
         return False
@@ -135,8 +228,8 @@ def _chunk_done(path: Path, docs: Sequence[Doc]) -> bool:
     return ids == [doc.doc_id for doc in docs]
 
 
-def _remove_stale_temporaries(output_dir: Path, shard_id: int) -> None:
-    # atomic_write's temporaries left by a killed run of this shard (other shards may be running)
+def remove_stale_temporaries(output_dir: Path, shard_id: int) -> None:
+    """Delete atomic_write's temporaries left by a killed run of this shard (other shards may be running)."""
     for temporary in output_dir.glob(f".part-{shard_id:03d}-*.tmp"):
         temporary.unlink(missing_ok=True)
 

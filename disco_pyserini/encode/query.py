@@ -18,6 +18,12 @@ score is ``factor**2`` times the float SPLADE dot product. Use the factor the in
 ``query_topk`` records it in ``disco_training.json`` beside its weights; that value is the default
 for a local checkpoint (``top_k=0`` switches pruning off).
 
+``history_cut`` trims conversations by characters before formulation (``qrecc``, ``cast`` or
+``none``, see :mod:`disco_pyserini.topics.cuts`); by default a local student uses the cut its
+training inputs had (recorded in ``disco_training.json``), others none. ``history_responses``
+``last`` keeps only the most recent answer (default: as trained, else ``all``). ``fallback`` formulates turns without the rewrite a
+rewrite policy needs from their raw utterance instead of raising.
+
 ``backend="onnx"`` runs the encoder on ONNX Runtime, 1.3-2.4x faster than PyTorch fp32 per
 conversation on a CPU (see :mod:`disco_pyserini.encode.onnx_runtime`).
 """
@@ -26,10 +32,11 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from disco_pyserini.encode.splade import SpladeEncoder
-from disco_pyserini.encode.trained import trained_top_k
+from disco_pyserini.encode.trained import training_config
 from disco_pyserini.errors import InputError
 from disco_pyserini.jvm import import_pyserini
 from disco_pyserini.quantize import DEFAULT_FACTOR, check_integer_vector
+from disco_pyserini.topics.cuts import check_cut
 from disco_pyserini.topics.history import POLICIES, REWRITE_PREFIX, formulate
 from disco_pyserini.topics.types import Exchange, Turn
 
@@ -69,7 +76,8 @@ class DiscoQueryEncoder(QueryEncoder):
     def __init__(self, model_name_or_path: str, tokenizer_name: str | None = None, device: str | None = None,
                  max_length: int = 256, quantization_factor: float = DEFAULT_FACTOR, policy: str = "disco",
                  dtype: str = "auto", batch_size: int = 32, policy_options: Mapping[str, Any] | None = None,
-                 top_k: int | None = None, backend: str = "torch"):
+                 top_k: int | None = None, backend: str = "torch", history_cut: str | None = None,
+                 history_responses: str | None = None, fallback: bool = False):
         super().__init__()
         if top_k is not None and top_k < 0:
             raise InputError(f"top_k must be >= 0 (0: no pruning), got {top_k}")
@@ -81,7 +89,11 @@ class DiscoQueryEncoder(QueryEncoder):
         self.quantization_factor = quantization_factor
         self.policy = policy
         self.policy_options = dict(policy_options or {})
-        self.top_k = trained_top_k(model_name_or_path) if top_k is None else (top_k or None)
+        trained = training_config(model_name_or_path)
+        self.top_k = trained.get("query_topk") if top_k is None else (top_k or None)
+        self.history_cut = check_cut(history_cut or trained.get("history_cut") or "none")
+        self.history_responses = history_responses or trained.get("history_responses") or "all"
+        self.fallback = fallback
         self.has_model = True
 
     def query_text(self, query: str | Turn | Sequence[str] | Mapping[str, Any]) -> str:
@@ -93,7 +105,8 @@ class DiscoQueryEncoder(QueryEncoder):
         turn = query if isinstance(query, Turn) else as_turn(query)
         if not turn.utterance.strip():
             raise InputError(f"empty conversation: turn {turn.query_id or '?'} has an empty utterance")
-        return formulate(turn, self.policy, **self.policy_options)
+        return formulate(turn, self.policy, cut=self.history_cut, responses=self.history_responses,
+                         fallback=self.fallback, **self.policy_options)
 
     def encode_batch(self, queries: Sequence[Query]) -> list[dict[str, int]]:
         """Encode several queries with batched forward passes."""

@@ -9,6 +9,7 @@ import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from disco_pyserini.errors import InputError
+from disco_pyserini.hub import model_source
 from disco_pyserini.quantize import DEFAULT_FACTOR, quantize_arrays
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -66,7 +67,9 @@ class SpladeEncoder:
         self.dtype = resolve_dtype(dtype, self.device)
         self.max_length = max_length
         self.batch_size = batch_size
-        self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_name or model_name_or_path)
+        model_name_or_path = model_source(model_name_or_path, "encoder")
+        self.tokenizer = AutoTokenizer.from_pretrained(model_source(tokenizer_name, "tokenizer") if tokenizer_name
+                                                       else model_name_or_path)
         self.onnx = None
         if backend == "onnx":
             from disco_pyserini.encode.onnx_runtime import OnnxSplade

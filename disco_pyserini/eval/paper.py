@@ -19,6 +19,9 @@ from disco_pyserini.eval.qrels import DATASETS, SAMPLE
 from disco_pyserini.eval.significance import paired_tests
 from disco_pyserini.eval.tables import BETTER, WORSE
 
+PAPER_METRICS = ("MRR", "nDCG@3", "R@10", "R@100")
+"""The columns of the DiSCo paper's tables (and model cards): MRR over the whole run, nDCG@3, R@10, R@100."""
+
 
 class RunName(NamedTuple):
     """The fields of a run file name."""
@@ -50,27 +53,32 @@ class PaperTable(NamedTuple):
     values: pd.DataFrame
     marks: dict[tuple[str, str, str], str]
     conventions: dict[str, str]
+    mrr_note: str
     baseline: str | None
     warnings: tuple[str, ...]
 
 
-def paper_table(runs: Sequence[str | os.PathLike], metrics: Sequence[str], qrels: dict[str, str] | None = None,
-                baseline: str | None = None, alpha: float = 0.05) -> PaperTable:
+def paper_table(runs: Sequence[str | os.PathLike], metrics: Sequence[str] = PAPER_METRICS,
+                qrels: dict[str, str] | None = None, baseline: str | None = None, alpha: float = 0.05,
+                duplicates: dict[str, str | os.PathLike] | None = None) -> PaperTable:
     """Evaluate every run against its dataset's qrels (``qrels`` maps dataset -> file to override) and lay
-    the means out as the paper does. ``baseline`` is a method label tested against the others per dataset."""
+    the means out as the paper does. ``baseline`` is a method label tested against the others per dataset;
+    ``duplicates`` maps a dataset to its duplicates file (CAsT 2022)."""
     by_dataset: dict[str, dict[str, str]] = {}
     methods: dict[str, None] = {}  # first-seen order of the rows
     for path in runs:
         name = parse_run_name(path)
         by_dataset.setdefault(name.dataset, {})[name.method] = str(path)
         methods[name.method] = None
-    columns, marks, conventions, warnings = {}, {}, {}, []
+    columns, marks, conventions, warnings, note = {}, {}, {}, [], ""
     for dataset, named in by_dataset.items():
         source = (qrels or {}).get(dataset, dataset)
         # a dataset name we know brings its convention; others are scored with the qrels' defaults
         known = dataset if dataset in DATASETS or dataset == SAMPLE.name else None
-        result: EvalResult = evaluate(named, source, metrics, dataset=known)
+        result: EvalResult = evaluate(named, source, metrics, dataset=known,
+                                      duplicates=(duplicates or {}).get(dataset))
         conventions[dataset] = result.convention
+        note = result.mrr_note
         warnings += [f"{dataset}: {warning}" for warning in result.warnings]
         for metric in result.summary.columns:
             columns[(dataset, metric)] = result.summary[metric]
@@ -80,7 +88,7 @@ def paper_table(runs: Sequence[str | os.PathLike], metrics: Sequence[str], qrels
                     marks[(row.run, dataset, row.metric)] = BETTER if row.delta > 0 else WORSE
     values = pd.DataFrame(columns).reindex(list(methods))
     values.columns = pd.MultiIndex.from_tuples(values.columns, names=["dataset", "metric"])
-    return PaperTable(values, marks, conventions, baseline, tuple(warnings))
+    return PaperTable(values, marks, conventions, note, baseline, tuple(warnings))
 
 
 def format_paper_table(table: PaperTable, fmt: str = "markdown", digits: int = 3) -> str:
@@ -103,7 +111,7 @@ def format_paper_table(table: PaperTable, fmt: str = "markdown", digits: int = 3
             mark = table.marks.get((method, dataset, metric), "")
             cells.append(text + (mark if fmt == "markdown" or not mark else f"$^{{{mark}}}$"))
         rows.append((method, cells))
-    notes = [*table.conventions.values()]
+    notes = [*table.conventions.values(), *filter(None, [table.mrr_note])]
     if table.baseline:
         notes.append(f"{BETTER}/{WORSE}: significantly better/worse than {table.baseline} (paired t-test, "
                      "Holm-corrected, p < 0.05)")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from disco_pyserini.errors import InputError
+from disco_pyserini.textio import text_lines
 
 Qrels = dict[str, dict[str, int]]
 
@@ -25,8 +26,10 @@ DATASETS = {d.name: d for d in (
     Dataset("cast2022", "cast2022.qrels.txt", 2, "TREC CAsT 2022: download from TREC's past-data page"),
     Dataset("ikat2023", "ikat2023.qrels.txt", 2, "TREC iKAT 2023: download from TREC's past-data page"),
     Dataset("ikat2024", "ikat2024.qrels.txt", 2, "TREC iKAT 2024: download from TREC's past-data page"),
-    Dataset("topiocqa", "topiocqa.qrels.txt", 1, "TopiOCQA dev qrels: build from the TopiOCQA release (qrels/README.md)"),
-    Dataset("qrecc", "qrecc.qrels.txt", 1, "QReCC test qrels: build from the QReCC release (qrels/README.md)"),
+    Dataset("topiocqa", "topiocqa.qrels.txt", 1, "the TopiOCQA dev file "
+            "(python -m disco_pyserini.eval qrels --dataset topiocqa --input dev.json)"),
+    Dataset("qrecc", "qrecc.qrels.txt", 1, "the SCAI-QReCC test file "
+            "(python -m disco_pyserini.eval qrels --dataset qrecc --input scai-qrecc21-test-turns.json)"),
 )}
 # CAsT-style graded judgments on the bundled sample: 2 answers the turn, 1 is partial.
 SAMPLE = Dataset("sample", "", 2, "the bundled sample")
@@ -70,18 +73,17 @@ def resolve_qrels(name_or_path: str | os.PathLike) -> tuple[Path, Dataset | None
 def read_qrels(path: str | os.PathLike) -> Qrels:
     """TREC qrels ``qid iter docid rel`` (``iter`` is ignored: ``0`` or ``Q0``)."""
     qrels: Qrels = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != 4:
-                raise InputError(f"expected 'qid iter docid relevance', got {len(fields)} fields", path, number)
-            try:
-                relevance = int(fields[3])
-            except ValueError:
-                raise InputError(f"relevance {fields[3]!r} is not an integer", path, number) from None
-            qrels.setdefault(fields[0], {})[fields[2]] = relevance
+    for number, line in text_lines(path, "qrels file"):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 4:
+            raise InputError(f"expected 'qid iter docid relevance', got {len(fields)} fields", path, number)
+        try:
+            relevance = int(fields[3])
+        except ValueError:
+            raise InputError(f"relevance {fields[3]!r} is not an integer", path, number) from None
+        qrels.setdefault(fields[0], {})[fields[2]] = relevance
     if not qrels:
         raise InputError("no judgments in the qrels file", path)
     return qrels

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pandas as pd
 
 from disco_pyserini.errors import InputError
-
 from disco_pyserini.eval.metrics import EvalResult
 from disco_pyserini.eval.significance import paired_tests
 
@@ -50,7 +49,7 @@ def format_table(result: EvalResult, fmt: str = "markdown", baseline: str | None
             text = bold(text) if len(summary) > 1 and value == best[metric] else text
             mark = marks.get((run, metric), "")
             cells.loc[run, metric] = text + (mark if fmt == "markdown" else (f"$^{{{mark}}}$" if mark else ""))
-    notes = [result.convention]
+    notes = [result.convention, *filter(None, [result.mrr_note])]
     if baseline is not None:
         notes.append(f"{BETTER}/{WORSE}: significantly better/worse than {baseline} "
                      f"(paired t-test, Holm-corrected, p < {alpha})")

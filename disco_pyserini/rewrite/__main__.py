@@ -9,6 +9,7 @@ import argparse
 from typing import Sequence
 
 from disco_pyserini.cli import run
+from disco_pyserini.errors import InputError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,13 +26,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    from disco_pyserini.rewrite.generate import Rewriter, rewrite_turns
+    from disco_pyserini.rewrite.generate import Rewriter, finished_qids, rewrite_turns
     from disco_pyserini.topics import load_topics
 
+    if args.batch_size < 1 or args.max_new_tokens < 1:
+        raise InputError("--batch-size and --max-new-tokens must be >= 1")
     turns = list(load_topics(args.topics, args.topics_format))
-    rewriter = Rewriter(args.llm, args.device, args.max_new_tokens, args.sample, args.temperature,
-                        args.max_answer_chars)
-    written = rewrite_turns(rewriter, turns, args.output, args.batch_size, progress=not args.no_progress)
+    done = finished_qids(args.output)  # checked before the LLM loads: a file that is not ours is refused at once
+    written = 0
+    if any(turn.query_id not in done for turn in turns):
+        rewriter = Rewriter(args.llm, args.device, args.max_new_tokens, args.sample, args.temperature,
+                            args.max_answer_chars)
+        written = rewrite_turns(rewriter, turns, args.output, args.batch_size, progress=not args.no_progress,
+                                done=done)
     print(f"{written} rewrites written, {len(turns) - written} already in {args.output}")
     return 0
 

@@ -1,8 +1,10 @@
 """Batched LLM rewriting of conversation turns, resumable and safe to kill.
 
-Output: JSONL lines ``{"qid": ..., "rewrite": ...}`` (what ``attach_rewrites`` reads). Turns whose
-qid is already in the file are skipped, each batch is appended then flushed and fsynced, and a
-torn last line left by a killed run is cut off on the next start.
+Output: JSONL lines ``{"qid": ..., "rewrite": ...}`` (what ``attach_rewrites`` reads). An existing
+output is checked before anything is written: only a file in this format is resumed (turns whose qid
+is already there are skipped); anything else is refused and left untouched. Each batch is appended,
+flushed and fsynced; the one thing a killed run can leave, a torn last line, is dropped on the next
+start by replacing the file atomically with its complete lines.
 """
 from __future__ import annotations
 
@@ -15,30 +17,57 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from disco_pyserini.atomic import atomic_write
 from disco_pyserini.encode.splade import default_device
 from disco_pyserini.errors import InputError
+from disco_pyserini.hub import model_source
 from disco_pyserini.rewrite.prompt import build_prompt
 from disco_pyserini.topics import Turn
 
+NOT_OURS = ("is not a rewrite file of ours ({\"qid\", \"rewrite\"} JSON lines); choose another --output, or move "
+            "the file away to start over")
+
+
+def _record_qid(line: bytes) -> str | None:
+    """The qid of one output line, or ``None`` if it is not a ``{"qid", "rewrite"}`` record."""
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if isinstance(record, dict) and "qid" in record and isinstance(record.get("rewrite"), str):
+        return str(record["qid"])
+    return None
+
 
 def finished_qids(path: str | os.PathLike) -> set[str]:
-    """Query ids already rewritten in ``path``; drops an incomplete last line (a killed run's)."""
+    """Query ids already rewritten in ``path``, after checking the whole file is ours.
+
+    A torn last line (a killed run's: no newline, and a record cut short) is dropped; any other
+    line that is not ``{"qid", "rewrite"}`` JSON is an error, and the file is left as it was.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise InputError("--output is a directory; give a .jsonl file name", path)
     if not path.exists():
         return set()
-    data = path.read_bytes()
-    keep = data.rfind(b"\n") + 1
-    if keep < len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(keep)
+    *complete, tail = path.read_bytes().split(b"\n")
     done = set()
-    for number, line in enumerate(data[:keep].decode("utf-8").splitlines(), 1):
+    for number, line in enumerate(complete, 1):
         if line.strip():
-            try:
-                done.add(str(json.loads(line)["qid"]))
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise InputError('expected {"qid": ..., "rewrite": ...}; move the file away to start over',
-                                 path, number) from None
+            qid = _record_qid(line)
+            if qid is None:
+                raise InputError(NOT_OURS, path, number)
+            done.add(qid)
+    if tail.strip():
+        qid = _record_qid(tail)
+        if qid is not None:
+            complete.append(tail)  # a last record without its newline: keep it
+            done.add(qid)
+        elif not tail.lstrip().startswith(b'{"qid"'):
+            raise InputError(NOT_OURS, path, len(complete) + 1)
+    if tail:  # rewrite without the torn line, or with the missing newline, before appending
+        with atomic_write(path, "wb") as handle:
+            handle.writelines(line + b"\n" for line in complete)
     return done
 
 
@@ -48,6 +77,7 @@ class Rewriter:
     def __init__(self, model_name_or_path: str, device: str | None = None, max_new_tokens: int = 64,
                  sample: bool = False, temperature: float = 0.7, max_answer_chars: int | None = 500):
         self.device = device or default_device()
+        model_name_or_path = model_source(model_name_or_path, "LLM")
         self.tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
         # Left padding: generation continues every prompt from its own last token.
         self.tokenizer.padding_side = "left"
@@ -77,9 +107,10 @@ class Rewriter:
 
 
 def rewrite_turns(rewriter: Rewriter, turns: Iterable[Turn], output: str | os.PathLike, batch_size: int = 8,
-                  progress: bool = True) -> int:
-    """Append rewrites of the turns not yet in ``output``; returns how many were written."""
-    done = finished_qids(output)
+                  progress: bool = True, done: set[str] | None = None) -> int:
+    """Append rewrites of the turns not yet in ``output`` (``done``: :func:`finished_qids`, read here when not
+    given); returns how many were written."""
+    done = finished_qids(output) if done is None else done
     todo = [turn for turn in turns if turn.query_id not in done]
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -88,7 +119,7 @@ def rewrite_turns(rewriter: Rewriter, turns: Iterable[Turn], output: str | os.Pa
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
             for turn, text in zip(batch, rewriter.rewrite(batch)):
-                handle.write(json.dumps({"qid": turn.query_id, "rewrite": text}) + "\n")
+                handle.write(json.dumps({"qid": turn.query_id, "rewrite": text}, ensure_ascii=False) + "\n")
             # Durable per batch: a killed run keeps every finished turn.
             handle.flush()
             os.fsync(handle.fileno())

@@ -29,7 +29,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="attach an LLM rewrite file (TSV qid<TAB>text or JSONL) as source NAME, for "
                              "--policy rewrite:NAME; repeatable")
     parser.add_argument("--last-k", type=int, default=3, help="history exchanges kept by --policy last-k")
-    parser.add_argument("--output", required=True, help="TREC run file to write")
+    cli.add_conversation_args(parser)
+    parser.add_argument("--output", required=True,
+                        help="TREC run file to write (what it was made from goes beside it, in OUTPUT.meta.json)")
     parser.add_argument("--hits", type=int, default=1000, help="documents per query (default 1000)")
     parser.add_argument("--batch-size", type=int, default=32, help="queries per encoder batch and search batch")
     parser.add_argument("--threads", type=int, default=1, help="search threads (Lucene, Seismic; BMP runs one)")
@@ -62,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         batch_size=args.batch_size, threads=args.threads, device=args.device, dtype=args.dtype,
         encoder_backend=args.encoder_backend, backend=backend, engine=engine, max_length=args.max_length,
         quantization_factor=args.quantization_factor, query_topk=args.query_topk, bm25=args.bm25, k1=args.k1,
-        b=args.b, run_tag=args.run_tag)
+        b=args.b, run_tag=args.run_tag, history_cut=args.history_cut, history_responses=args.history_responses,
+        responses_from=args.responses_from, strict=args.strict)
     stats = search_topics(args.index, args.topics, args.output, options)
     print(f"searched {stats.queries} turns ({stats.encode_seconds:.1f}s encoding, {stats.search_seconds:.1f}s "
           f"searching); run written to {args.output}", file=sys.stderr)

@@ -33,6 +33,10 @@ class SearchOptions:
     policy: str = "disco"
     policy_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     rewrites: dict[str, str | os.PathLike] = dataclasses.field(default_factory=dict)
+    history_cut: str = "auto"
+    history_responses: str | None = None
+    responses_from: str | os.PathLike | None = None
+    strict: bool = False
     hits: int = 1000
     batch_size: int = 32
     threads: int = 1
@@ -74,22 +78,43 @@ def bm25_text(text: str) -> str:
     return " ".join(text.replace("[SEP]", " ").split())
 
 
+def run_metadata(index: str | os.PathLike, topics: str | os.PathLike, options: SearchOptions,
+                 conversations: Any, responses: str) -> dict[str, Any]:
+    """What a run was made from, written beside it as ``RUN.meta.json``."""
+    fields = ("encoder", "policy", "policy_options", "rewrites", "responses_from", "hits", "query_topk",
+              "max_length", "bm25")
+    return {"index": str(index), "topics": str(topics), "topics_format": conversations.topics_format,
+            "history_cut": conversations.history_cut, "history_responses": responses,
+            "turns": len(conversations.turns),
+            "turns_without_rewrite": list(conversations.without_rewrite),
+            **{name: getattr(options, name) for name in fields}}
+
+
 def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: str | os.PathLike,
                   options: SearchOptions | None = None) -> SearchStats:
-    """Search every turn of ``topics`` and write the run; batches encoding and Java-side search."""
+    """Search every turn of ``topics`` and write the run, with what it was made from in ``RUN.meta.json``;
+    batches encoding and Java-side search."""
     from tqdm import tqdm
 
     from disco_pyserini.encode.batching import length_sorted_batches
+    from disco_pyserini.encode.conversations import load_conversations
+    from disco_pyserini.encode.trained import training_config
     from disco_pyserini.search.backends import open_searcher
-    from disco_pyserini.search.run_file import write_run
+    from disco_pyserini.search.run_file import write_run, write_run_metadata
     from disco_pyserini.search.searcher import Bm25Searcher
     from disco_pyserini.topics import formulate
-    from disco_pyserini.topics.load import load_turns
 
     options = options or SearchOptions()
     # parsed fully first: bad topics fail before model loading
-    turns = load_turns(topics, options.topics_format, options.rewrites)
-    policy, policy_options = options.policy, options.policy_options
+    trained = {} if options.bm25 or options.encoder is None else training_config(options.encoder)
+    conversations = load_conversations(topics, options.topics_format, options.rewrites, options.responses_from,
+                                       options.policy, options.history_cut, options.strict, trained.get("history_cut"))
+    responses = options.history_responses or trained.get("history_responses") or "all"
+    turns = conversations.turns
+    policy = options.policy
+    # fallback: turns without the policy's rewrite were warned about (or refused with --strict) above
+    policy_options = dict(options.policy_options, cut=conversations.history_cut, responses=responses,
+                          fallback=True)
     if options.bm25:
         if options.backend not in (None, "lucene"):
             raise InputError("--bm25 searches a Lucene BM25 index; drop --backend")
@@ -106,8 +131,9 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
         query_encoder = DiscoQueryEncoder(
             options.encoder, options.tokenizer, device=options.device, max_length=options.max_length,
             quantization_factor=index_factor(searcher.metadata, options.quantization_factor, index),
-            policy=policy, dtype=options.dtype, batch_size=options.batch_size, policy_options=policy_options,
-            top_k=options.query_topk, backend=options.encoder_backend)
+            policy=policy, dtype=options.dtype, batch_size=options.batch_size,
+            policy_options=options.policy_options, top_k=options.query_topk, backend=options.encoder_backend,
+            history_cut=conversations.history_cut, history_responses=responses, fallback=True)
         queries = query_encoder.encode_batch
     # Batches of similar length pad less: DiSCo inputs run from a few tokens (first turns) to 256. The run file
     # still lists turns in topic order.
@@ -126,4 +152,5 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
             encode_seconds += tock - tick
             bar.update(len(batch))
     write_run(((t.query_id, found[t.query_id]) for t in turns), output, options.tag)
+    write_run_metadata(output, run_metadata(index, topics, options, conversations, responses))
     return SearchStats(len(turns), encode_seconds, search_seconds)

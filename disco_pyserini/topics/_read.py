@@ -11,10 +11,14 @@ from disco_pyserini.errors import InputError
 PathLike = str | os.PathLike
 
 
+# utf-8-sig: a byte-order mark, as some editors on Windows write one, is read as nothing.
+ENCODING = "utf-8-sig"
+
+
 def read_text(path: PathLike) -> str:
-    """The whole file as UTF-8 text."""
+    """The whole file as UTF-8 text (a leading byte-order mark is dropped)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding=ENCODING)
     except FileNotFoundError:
         raise InputError("file not found; check the path", path) from None
     except UnicodeDecodeError as error:
@@ -24,7 +28,7 @@ def read_text(path: PathLike) -> str:
 def first_line(path: PathLike) -> tuple[int, str]:
     """The first non-blank line of the file and its line number, reading no further."""
     try:
-        with open(path, encoding="utf-8") as lines:
+        with open(path, encoding=ENCODING) as lines:
             for number, line in enumerate(lines, 1):
                 if line.strip():
                     return number, line

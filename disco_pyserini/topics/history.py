@@ -2,7 +2,8 @@
 
 Policies are chosen by name through ``formulate``: conversation formulations (``disco``,
 ``utterances``, ``last-k``, ``concat``, ``raw``) and rewrite inputs (``manual``, ``automatic``,
-``rewrite:<name>`` for an attached LLM rewrite source).
+``rewrite:<name>`` for an attached LLM rewrite source). ``formulate`` first applies the character
+cut of the reference preparation (:mod:`disco_pyserini.topics.cuts`).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from disco_pyserini.errors import InputError
+from disco_pyserini.topics.cuts import cut_turn
 from disco_pyserini.topics.types import Turn
 
 SEP = "[SEP]"
@@ -99,13 +101,41 @@ POLICIES: dict[str, Callable[..., str]] = {
 """Formulation policy name -> function; ``rewrite:<name>`` is handled by ``formulate``."""
 
 
-def formulate(turn: Turn, policy: str = "disco", **options: Any) -> str:
-    """The text to encode for ``turn`` under ``policy``; ``options`` go to the policy (``k``, ``sep``, ...)."""
+def rewrite_source(policy: str) -> str | None:
+    """The rewrite a policy searches (``manual``, ``automatic`` or an attached source), or ``None``."""
+    if policy in ("manual", "automatic"):
+        return policy
     if policy.startswith(REWRITE_PREFIX) and len(policy) > len(REWRITE_PREFIX):
+        return policy[len(REWRITE_PREFIX):]
+    return None
+
+
+def missing_rewrites(turns: Sequence[Turn], policy: str) -> list[str]:
+    """Query ids of the turns that have no rewrite for ``policy`` (none for conversation policies)."""
+    source = rewrite_source(policy)
+    if source is None:
+        return []
+    return [turn.query_id for turn in turns if not (turn.rewrite(source) or "").strip()]
+
+
+def formulate(turn: Turn, policy: str = "disco", *, cut: str = "none", responses: str = "all",
+              fallback: bool = False, **options: Any) -> str:
+    """The text to encode for ``turn`` under ``policy``; ``options`` go to the policy (``k``, ``sep``, ...).
+
+    ``cut``/``responses`` trim the conversation first (:func:`~disco_pyserini.topics.cuts.cut_turn`).
+    A rewrite policy on a turn without that rewrite is an error, or with ``fallback`` the (cut) raw
+    utterance: callers warn about those turns once (:func:`missing_rewrites`).
+    """
+    turn = cut_turn(turn, cut, responses)
+    source = rewrite_source(policy)
+    if source is not None and policy not in POLICIES:
         if options:
             raise InputError(f"policy {policy!r} takes no options, got {', '.join(options)}")
-        return _rewrite(turn, policy[len(REWRITE_PREFIX):])
-    if policy not in POLICIES:
+    elif policy not in POLICIES:
         raise InputError(f"unknown formulation policy {policy!r}; use one of {', '.join(POLICIES)} "
                          f"or {REWRITE_PREFIX}<name>")
+    if source is not None and fallback and not (turn.rewrite(source) or "").strip():
+        return raw(turn)
+    if source is not None and policy not in POLICIES:
+        return _rewrite(turn, source)
     return POLICIES[policy](turn, **options)

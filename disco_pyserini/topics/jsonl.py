@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from disco_pyserini.errors import InputError
-from disco_pyserini.topics._read import PathLike, field, optional_text, parse_json, utterance
+from disco_pyserini.topics._read import ENCODING, PathLike, field, optional_text, parse_json, utterance
 from disco_pyserini.topics.types import Exchange, Turn
 
 
@@ -28,7 +28,7 @@ def load_jsonl(path: PathLike) -> Iterator[Turn]:
 
 
 def _jsonl_turns(path: PathLike) -> Iterator[Turn]:
-    with open(path, encoding="utf-8") as lines:
+    with open(path, encoding=ENCODING) as lines:
         for number, line in enumerate(lines, 1):
             if line.strip():
                 yield from _conversation_turns(parse_json(line, path, number), path, number)

@@ -13,7 +13,8 @@ def load_turns(topics: str | os.PathLike, topics_format: str | None = None,
                rewrites: dict[str, str | os.PathLike] | None = None) -> list[Turn]:
     """All turns of a topics file, with named LLM rewrite files attached (``{name: path}``).
 
-    Every turn needs its own query id (runs and qrels are keyed by it): a repeated id is an error.
+    Every turn needs its own query id (runs and qrels are keyed by it, and split lines on whitespace): a
+    repeated id, or one with whitespace, is an error.
     """
     turns = load_topics(topics, topics_format)
     for name, path in (rewrites or {}).items():
@@ -23,6 +24,9 @@ def load_turns(topics: str | os.PathLike, topics_format: str | None = None,
         raise InputError("no turns found", topics)
     seen: set[str] = set()
     for turn in turns:
+        if len(turn.query_id.split()) != 1 or turn.query_id != turn.query_id.strip():
+            raise InputError(f"query id {turn.query_id!r} contains whitespace, which TREC runs and qrels cannot hold; "
+                             "rename the conversation or turn", topics)
         if turn.query_id in seen:
             raise InputError(f"query id {turn.query_id!r} occurs twice; each turn needs its own id for the run "
                              "and the qrels", topics)

@@ -8,8 +8,8 @@ from typing import Any
 
 from disco_pyserini.errors import InputError
 from disco_pyserini.topics._read import PathLike, first_line, parse_json, read_text
-from disco_pyserini.topics.cast import load_cast, load_cast2022
-from disco_pyserini.topics.ikat import load_ikat
+from disco_pyserini.topics.cast import load_cast, load_cast2021, load_cast2022
+from disco_pyserini.topics.ikat import load_ikat, load_ikat2025
 from disco_pyserini.topics.irds import PREFIX as IRDS_PREFIX
 from disco_pyserini.topics.irds import load_ir_datasets
 from disco_pyserini.topics.jsonl import load_jsonl
@@ -20,8 +20,10 @@ from disco_pyserini.topics.types import Turn
 FORMATS: dict[str, Callable[..., Iterator[Turn]]] = {
     "cast2019": load_cast,
     "cast2020": load_cast,
+    "cast2021": load_cast2021,
     "cast2022": load_cast2022,
     "ikat": load_ikat,
+    "ikat2025": load_ikat2025,
     "topiocqa": load_topiocqa,
     "qrecc": load_qrecc,
     "jsonl": load_jsonl,
@@ -37,13 +39,19 @@ def load_topics(source: PathLike, format: str | None = None, **options: Any) -> 
     ``options`` go to the format's loader (e.g. ``resolved=`` for CAsT 2019 rewrites).
     Files are checked when this is called; records are checked as the turns are read.
     """
-    if format is None and str(source).startswith(IRDS_PREFIX) and not Path(source).exists():
-        format = "ir_datasets"
-    if format is None:
-        format = detect_format(source)
-    elif format not in FORMATS:
-        raise InputError(f"unknown topic format {format!r}; pass --topics-format one of {', '.join(FORMATS)}")
+    format = resolve_format(source, format)
     return FORMATS[format](str(source) if format == "ir_datasets" else source, **options)
+
+
+def resolve_format(source: PathLike, format: str | None = None) -> str:
+    """``format`` checked, or the format of ``source`` detected (an ir_datasets id, or from the file)."""
+    if format is None and str(source).startswith(IRDS_PREFIX) and not Path(source).exists():
+        return "ir_datasets"
+    if format is None:
+        return detect_format(source)
+    if format not in FORMATS:
+        raise InputError(f"unknown topic format {format!r}; pass --topics-format one of {', '.join(FORMATS)}")
+    return format
 
 
 def detect_format(path: PathLike) -> str:
@@ -71,6 +79,8 @@ def _record_format(record: dict) -> str | None:
     """The format a file's first record belongs to, or ``None``."""
     if "ptkb" in record and "turns" in record:
         return "ikat"
+    if "ptkb" in record and "responses" in record:
+        return "ikat2025"
     if "conv_id" in record:
         return "topiocqa"
     if "Conversation_no" in record:
@@ -80,6 +90,8 @@ def _record_format(record: dict) -> str | None:
         keys = set().union(*turns)
         if "utterance" in keys:
             return "cast2022"
+        if keys & {"passage", "canonical_result_id"}:
+            return "cast2021"
         if keys & {"manual_rewritten_utterance", "automatic_rewritten_utterance"}:
             return "cast2020"
         if "raw_utterance" in keys:

@@ -5,17 +5,23 @@ from typing import NamedTuple
 
 
 class Exchange(NamedTuple):
-    """One earlier turn of a conversation: what the user said and, where known, the system's answer."""
+    """One earlier turn of a conversation: what the user said and, where known, the system's answer.
+
+    ``response_id`` names the answer's passage in the collection where the topics give an id instead
+    of the text (CAsT 2020's canonical results); ``attach_responses`` fills ``response`` from it.
+    """
 
     utterance: str
     response: str | None = None
+    response_id: str | None = None
 
 
 class Turn(NamedTuple):
     """One user turn to retrieve for, with everything a query formulation may use.
 
     ``query_id`` is the id the benchmark's qrels use (``81_1``, ``132_1-1``); ``history`` holds the
-    earlier exchanges on this turn's conversation path, oldest first.
+    earlier exchanges on this turn's conversation path, oldest first. ``response`` is this turn's own
+    answer (``response_id`` its passage id, CAsT 2020), which later turns see in their history.
     """
 
     query_id: str
@@ -27,6 +33,7 @@ class Turn(NamedTuple):
     response: str | None = None
     ptkb: tuple[str, ...] = ()
     rewrites: tuple[tuple[str, str], ...] = ()
+    response_id: str | None = None
 
     def rewrite(self, name: str) -> str | None:
         """The named rewrite: ``manual``, ``automatic`` or an attached LLM rewrite source."""

@@ -1,13 +1,19 @@
-"""DiSCo student training: distillation data, losses, regularisers and the HF ``Trainer`` loop."""
-from disco_pyserini.train.config import TrainConfig, load_config
-from disco_pyserini.train.data import BuildStats, DistillCollator, DistillDataset, build_distillation, fuse
+"""DiSCo student training: distillation data, losses, regularisers and the HF ``Trainer`` loop.
 
-__all__ = ["BuildStats", "DistillCollator", "DistillDataset", "TrainConfig", "build_distillation", "fuse",
-           "load_config", "train"]
+Attributes are imported on first use, so ``python -m disco_pyserini.train --help`` does not load torch.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {"BuildStats": "build", "DistillCollator": "data", "DistillDataset": "data", "TrainConfig": "config",
+         "load_config": "config", "train": "trainer"}
+
+__all__ = sorted(_LAZY)
 
 
-def train(config: TrainConfig):
-    """Train a student (see :func:`disco_pyserini.train.trainer.train`); imported lazily, it loads the Trainer."""
-    from disco_pyserini.train.trainer import train as _train
-
-    return _train(config)
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)

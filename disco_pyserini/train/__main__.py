@@ -1,8 +1,9 @@
 """DiSCo training command line.
 
     python -m disco_pyserini.train --config disco.yaml [--set key=value ...] [--output-dir DIR] [--max-steps N]
+    python -m disco_pyserini.train build --topics T --qrels Q --teacher-run run.json --output distill.jsonl
     python -m disco_pyserini.train build --topics T --qrels Q --run R --corpus C --doc-encoder M
-        [--teacher manual --teacher mistral] [--rewrites mistral=FILE] --output distill.jsonl
+        [--teacher manual --teacher mistral] [--rewrites mistral=SOURCE] --output distill.jsonl
     python -m disco_pyserini.train sparsity --encoder M --topics T --corpus C [--doc-encoder M] [--query-topk K]
 """
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from typing import Sequence
 
-from disco_pyserini.cli import name_value, run
+from disco_pyserini.cli import add_conversation_args, name_value, run
+from disco_pyserini.errors import InputError
+from disco_pyserini.train.teacher_runs import named_run
 
 
 EPILOG = """other commands:
@@ -30,7 +34,9 @@ def _train(argv: Sequence[str]) -> int:
     parser.add_argument("--output-dir")
     parser.add_argument("--max-steps", type=int)
     parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--batch-size", type=int,
+                        help="conversations per device and step; under torchrun the global batch is this times the "
+                             "number of processes (released: 10 on one GPU)")
     args = parser.parse_args(argv)
     from disco_pyserini.train.config import load_config
     from disco_pyserini.train.trainer import train
@@ -43,54 +49,108 @@ def _train(argv: Sequence[str]) -> int:
     return 0
 
 
-def _turns(args: argparse.Namespace) -> list:
-    from disco_pyserini.topics.load import load_turns
+def _conversations(args: argparse.Namespace, policy: str = "disco"):
+    """The topics' turns as search reads them (responses fetched, reference cut resolved), already cut."""
+    from disco_pyserini.encode.conversations import load_conversations
+    from disco_pyserini.topics.cuts import cut_turn
 
-    return load_turns(args.topics, args.topics_format, dict(args.rewrites))
+    loaded = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from, policy,
+                                args.history_cut, args.strict)
+    return loaded._replace(turns=[cut_turn(turn, loaded.history_cut, args.history_responses or "all")
+                                  for turn in loaded.turns])
+
+
+BUILD_EPILOG = """Two sources of teacher scores:
+  given:    --teacher-run run.json          the released runs ({qid: {docid: score}}) or TREC runs; no corpus or
+                                            encoder needed; several runs are fused into one teacher (--run-fusion)
+  computed: --run R --corpus C --doc-encoder M [--teacher NAME ...]
+                                            SPLADE(rewrite) . SPLADE(passage) for every candidate of run R
+Run and qrels query ids may be the topics' ids or 0-based row numbers of the topics file (the DiSCo authors'
+TopiOCQA files): --qids auto tells them apart and says which it used."""
 
 
 def _build(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.train build",
-                                     description="Write a distillation file (teacher scores per training turn).")
+    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.train build", epilog=BUILD_EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     description="Write a distillation file: each training turn's candidate pool "
+                                                 "and teacher scores (format: disco_pyserini.train.build).")
     parser.add_argument("--topics", required=True)
     parser.add_argument("--topics-format")
-    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=name_value,
-                        help="attach a rewrite file as teacher source NAME")
-    parser.add_argument("--teacher", action="append", metavar="NAME",
-                        help="teacher rewrite source (manual, automatic or a --rewrites name); repeat; default manual")
-    parser.add_argument("--qrels", required=True, help="qrels file or dataset name (cast2019, topiocqa, ...)")
-    parser.add_argument("--run", required=True, help="TREC run the negatives are sampled from (e.g. the teacher's)")
-    parser.add_argument("--corpus", required=True)
-    parser.add_argument("--doc-encoder", required=True, help="frozen SPLADE document encoder (hub name or path)")
-    parser.add_argument("--teacher-encoder", help="SPLADE encoder for rewrites (default: the document encoder)")
+    parser.add_argument("--qrels", required=True,
+                        help="TREC qrels, JSON {qid: {docid: rel}} or a dataset name (cast2019, topiocqa, ...)")
     parser.add_argument("--output", required=True)
-    parser.add_argument("--negatives", type=int, default=16)
-    parser.add_argument("--skip-top", type=int, default=10, help="negatives come after this rank (reference: 10)")
-    parser.add_argument("--max-rank", type=int, default=960)
+    given = parser.add_argument_group("teacher scores given by runs")
+    given.add_argument("--teacher-run", action="append", default=[], type=named_run, metavar="[NAME=]FILE",
+                       help="teacher run (run.json or TREC); repeat to fuse several into one teacher")
+    given.add_argument("--run-fusion", default="merge", choices=["merge", "mean", "max"],
+                       help="merge (the authors': union, the last-listed run wins, top 1000), mean or max over the "
+                            "runs that retrieved the document (default: merge)")
+    given.add_argument("--score-scale", type=float, default=1.0,
+                       help="multiply run scores (1e-4 for runs of this toolkit's impact indexes, factor 100)")
+    computed = parser.add_argument_group("teacher scores computed from rewrites")
+    computed.add_argument("--run", help="run whose ranking gives the candidate pool (e.g. the teacher's)")
+    computed.add_argument("--corpus")
+    computed.add_argument("--doc-encoder", help="frozen SPLADE document encoder (hub name or path)")
+    computed.add_argument("--teacher-encoder", help="SPLADE encoder for rewrites (default: the document encoder)")
+    computed.add_argument("--rewrites", action="append", default=[], metavar="NAME=SOURCE", type=name_value,
+                          help="attach rewrites (TSV, JSONL, Parquet, hub dataset OWNER/NAME[:SPLIT]) as NAME")
+    computed.add_argument("--teacher", action="append", metavar="NAME",
+                          help="teacher rewrite source (manual, automatic or a --rewrites name); repeat; "
+                               "default manual")
+    computed.add_argument("--dtype", default="fp32", choices=["fp32", "fp16", "bf16"],
+                          help="precision of the teacher scores (default fp32, as the trainer's documents)")
+    computed.add_argument("--max-length", type=int, default=256)
+    computed.add_argument("--batch-size", type=int, default=32)
+    computed.add_argument("--device")
+    parser.add_argument("--skip-top", type=int, default=10, help="the pool starts after this rank (reference: 10)")
+    parser.add_argument("--max-rank", type=int, default=960, help="the pool ends at this rank (reference: 960)")
     parser.add_argument("--rel-threshold", type=int, default=1)
-    parser.add_argument("--fusion", default="mean", choices=["mean", "max", "separate"])
+    parser.add_argument("--qids", default="auto", choices=["auto", "topic", "row"],
+                        help="how run and qrels query ids name turns: topic ids, or row numbers of the topics file "
+                             "(auto: row numbers are recognised for TopiOCQA topics, the authors' convention)")
     parser.add_argument("--input-policy", default="disco", help="student input formulation (topics policies)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-length", type=int, default=256)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--device")
+    add_conversation_args(parser)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    from disco_pyserini.encode.splade import SpladeEncoder
-    from disco_pyserini.train.data import build_distillation, load_qrels, ranked_run
+    from disco_pyserini.train import build
+    from disco_pyserini.train.teacher_runs import read_training_qrels
 
-    qrels, ranked = load_qrels(args.qrels), ranked_run(args.run)
-    turns = _turns(args)
-    doc_encoder = SpladeEncoder(args.doc_encoder, device=args.device, max_length=args.max_length,
-                                batch_size=args.batch_size)
-    teacher_encoder = (SpladeEncoder(args.teacher_encoder, device=args.device, max_length=args.max_length,
-                                     batch_size=args.batch_size) if args.teacher_encoder else doc_encoder)
-    stats = build_distillation(turns, qrels, ranked, args.corpus, args.teacher or ["manual"], doc_encoder,
-                               teacher_encoder, args.output, negatives=args.negatives, skip_top=args.skip_top,
-                               max_rank=args.max_rank, rel_threshold=args.rel_threshold, seed=args.seed,
-                               fusion=args.fusion, input_policy=args.input_policy, progress=not args.no_progress)
-    print(f"{stats.examples} examples from {stats.turns} turns ({stats.no_positive} without a positive, "
-          f"{stats.no_negatives} without negatives) -> {args.output}")
+    if bool(args.teacher_run) == bool(args.run):
+        raise InputError("give --teacher-run (scores given) or --run with --corpus and --doc-encoder (scores "
+                         "computed from rewrites), not both")
+    if args.skip_top < 0 or args.max_rank <= args.skip_top:
+        raise InputError("need 0 <= --skip-top < --max-rank")
+    qrels, conversations = read_training_qrels(args.qrels), _conversations(args)
+    turns = conversations.turns
+    from disco_pyserini.topics import detect_format
+
+    rows_expected = (args.topics_format or detect_format(args.topics)) == "topiocqa"
+    options = dict(skip_top=args.skip_top, max_rank=args.max_rank, rel_threshold=args.rel_threshold,
+                   qids=args.qids, input_policy=args.input_policy, rows_expected=rows_expected)
+    if args.teacher_run:
+        head, records, stats = build.teacher_run_distillation(turns, qrels, args.teacher_run, args.run_fusion,
+                                                              score_scale=args.score_scale, **options)
+    else:
+        missing = [flag for flag, value in (("--corpus", args.corpus), ("--doc-encoder", args.doc_encoder))
+                   if not value]
+        if missing:
+            raise InputError(f"scores computed from rewrites need {' and '.join(missing)}")
+        from disco_pyserini.encode.splade import SpladeEncoder
+
+        encoders = [SpladeEncoder(name, device=args.device, max_length=args.max_length, batch_size=args.batch_size,
+                                  dtype=args.dtype) for name in dict.fromkeys(
+                                      [args.doc_encoder, args.teacher_encoder or args.doc_encoder])]
+        head, records, stats = build.rewrite_distillation(turns, qrels, args.run, args.corpus,
+                                                          args.teacher or ["manual"], encoders[0], encoders[-1],
+                                                          progress=not args.no_progress, **options)
+        head.update(doc_encoder=args.doc_encoder, teacher_encoder=args.teacher_encoder or args.doc_encoder)
+    # The student's inputs were read this way: the trained model records it and reads conversations the same way.
+    head.update(history_cut=conversations.history_cut, history_responses=args.history_responses or "all")
+    for note in stats.notes:
+        print(note, file=sys.stderr)
+    written = build.write_distillation(args.output, head, records)
+    print(f"{written} training turns of {stats.turns} ({stats.no_positive} without a positive, "
+          f"{stats.no_candidates} without candidates past rank {args.skip_top}) -> {args.output}")
     return 0
 
 
@@ -101,7 +161,7 @@ def _sparsity(argv: Sequence[str]) -> int:
     parser.add_argument("--doc-encoder", help="document encoder (default: --encoder)")
     parser.add_argument("--topics", required=True)
     parser.add_argument("--topics-format")
-    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=FILE", type=name_value)
+    parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=SOURCE", type=name_value)
     parser.add_argument("--policy", default="disco", help="query formulation (disco, raw, manual, rewrite:NAME...)")
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--max-docs", type=int, default=10000, help="documents sampled from the corpus head")
@@ -109,6 +169,7 @@ def _sparsity(argv: Sequence[str]) -> int:
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--device")
+    add_conversation_args(parser)
     args = parser.parse_args(argv)
     from itertools import islice
 
@@ -118,7 +179,7 @@ def _sparsity(argv: Sequence[str]) -> int:
     from disco_pyserini.topics import formulate
     from disco_pyserini.encode.trained import trained_top_k
 
-    queries = [formulate(turn, args.policy) for turn in _turns(args)]
+    queries = [formulate(turn, args.policy, fallback=True) for turn in _conversations(args, args.policy).turns]
     documents = [doc.text for doc in islice(read_corpus(args.corpus), args.max_docs)]
     query_encoder = SpladeEncoder(args.encoder, device=args.device, max_length=args.max_length)
     doc_encoder = (SpladeEncoder(args.doc_encoder, device=args.device, max_length=args.max_length)
@@ -133,8 +194,6 @@ SUBCOMMANDS = {"build": _build, "sparsity": _sparsity}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import sys
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])

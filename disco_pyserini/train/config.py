@@ -1,15 +1,21 @@
 """Training configuration: a YAML (or JSON) file of :class:`TrainConfig` fields, overridable from the CLI.
 
-Example (``disco.yaml``; every key but the first three has the default shown)::
+Defaults are the authors' released configuration (``conf/disco_topiocqa_mistral_llama.yaml``). Example
+(``disco.yaml``; every key but ``distillation``/``corpus``/``model`` has the default shown)::
 
     distillation: data/topiocqa.distill.jsonl   # from `python -m disco_pyserini.train build`
     corpus: data/corpus.jsonl                   # passages named in the distillation file
     model: naver/splade-cocondenser-ensembledistil   # query encoder initialisation (hub name or path)
     doc_encoder: null          # frozen document encoder; null = same checkpoint as `model`
     output_dir: runs/disco
-    teachers: null             # teacher names to distil (null = all in the file)
-    fusion: mean               # mean | max | separate (one loss per teacher, averaged)
-    losses: {kl: 0.99, contrastive: 0.01, anti_zero: 1.0}   # also margin_mse
+    teachers: null             # teacher names to distil (null = all in the file; a single name is a list of one)
+    fusion: mean               # of several teachers' scores: mean | max | separate (one loss per teacher, averaged)
+    negatives: 16              # drawn afresh each epoch from the turn's pool (teacher ranks 11-960)
+    positive_score: reference  # reference: the positive's score if in the pool's ranks, else the best there
+                               # exact: the positive's own score (see disco_pyserini.train.build)
+    norm: null                 # a student run (run.json or TREC): rescale teacher scores into its per-turn range
+    losses: {kl: 0.99, contrastive: 0.01, anti_zero: 1.0}   # also margin_mse (all document pairs)
+    in_batch: negatives        # contrastive against every in-batch negative; all: every in-batch document
     reg_q: l1                  # l1 | flops, on query vectors
     lambda_q: 0.0
     lambda_d: 0.0              # FLOPS on documents: needs a trainable doc encoder, so must stay 0
@@ -18,16 +24,27 @@ Example (``disco.yaml``; every key but the first three has the default shown)::
     trainable: null            # regexes of query-encoder parameter names to train (null = all; others frozen)
     max_length: 256
     learning_rate: 2.0e-5
-    batch_size: 10
+    batch_size: 10             # per device: under torchrun the global batch is batch_size x processes
     epochs: 5
     max_steps: -1
     warmup_ratio: 0.01
     weight_decay: 0.0
     precision: auto            # auto (fp16 on CUDA, fp32 on CPU) | fp32 | fp16 | bf16
-    seed: 0
+    seed: 123
     logging_steps: 50
     save_steps: 0              # 0: save the final model only
-    training_args: {}          # any other transformers.TrainingArguments field
+    training_args: {}          # any other transformers.TrainingArguments field (dataloader_drop_last: true by default)
+
+Instead of ``distillation``, a teacher run can be given directly (built in memory with ``train build``'s
+defaults; for other settings run ``train build``)::
+
+    teacher_run: run.json      # or a list of [NAME=]FILE runs, fused by run_fusion (merge | mean | max)
+    topics: train.json         # (and topics_format when detection is ambiguous)
+    qrels: topiocqa_train.qrels
+    qids: auto                 # how the run's and qrels' query ids name turns: auto | topic | row
+    history_cut: auto          # how the conversations are read, as `train build --history-cut`
+    history_responses: all     # (and --history-responses, --responses-from)
+    responses_from: null
 """
 from __future__ import annotations
 
@@ -39,27 +56,38 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from disco_pyserini.errors import InputError
-from disco_pyserini.train.losses import LOSSES
-from disco_pyserini.train.model import REGULARISERS
 
 VECTOR_LOSSES = ("contrastive", "anti_zero")
-FUSIONS = ("mean", "max", "separate")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+LIST_KEYS = ("teachers", "trainable", "teacher_run")
 
 
 @dataclasses.dataclass
 class TrainConfig:
     """Everything a student training run needs; see the module docstring for meanings."""
 
-    distillation: str
     corpus: str
     model: str
+    distillation: str | None = None
+    teacher_run: list[str] | None = None
+    run_fusion: str = "merge"
+    topics: str | None = None
+    topics_format: str | None = None
+    qrels: str | None = None
+    qids: str = "auto"
+    history_cut: str = "auto"
+    history_responses: str = "all"
+    responses_from: str | None = None
     doc_encoder: str | None = None
     output_dir: str = "runs/disco"
     teachers: list[str] | None = None
     fusion: str = "mean"
+    negatives: int = 16
+    positive_score: str = "reference"
+    norm: str | None = None
     losses: dict[str, float] = dataclasses.field(
         default_factory=lambda: {"kl": 0.99, "contrastive": 0.01, "anti_zero": 1.0})
+    in_batch: str = "negatives"
     reg_q: str = "l1"
     lambda_q: float = 0.0
     lambda_d: float = 0.0
@@ -74,13 +102,27 @@ class TrainConfig:
     warmup_ratio: float = 0.01
     weight_decay: float = 0.0
     precision: str = "auto"
-    seed: int = 0
+    seed: int = 123
     logging_steps: int = 50
     save_steps: int = 0
     training_args: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def validate(self, source: str | os.PathLike | None = None) -> "TrainConfig":
         """Check names and ranges; raise a one-line :class:`InputError` naming the bad key."""
+        # Imported here, not at the top: the config (and so `--help`) must not load torch.
+        from disco_pyserini.train.data import FUSIONS, POSITIVE_SCORES
+        from disco_pyserini.train.losses import IN_BATCH, LOSSES
+        from disco_pyserini.train.model import REGULARISERS
+        from disco_pyserini.train.teacher_runs import QID_STYLES, RUN_FUSIONS
+        from disco_pyserini.topics.cuts import CUTS, RESPONSES
+
+        if self.history_cut not in ("auto", *CUTS):
+            raise InputError(f"unknown history_cut {self.history_cut!r}; choose auto or one of {', '.join(CUTS)}",
+                             source)
+        if self.history_responses not in RESPONSES:
+            raise InputError(f"unknown history_responses {self.history_responses!r}; choose one of "
+                             f"{', '.join(RESPONSES)}", source)
+
         known = set(LOSSES) | set(VECTOR_LOSSES)
         for name, weight in self.losses.items():
             if name not in known:
@@ -89,8 +131,28 @@ class TrainConfig:
                 raise InputError(f"loss weight of {name!r} must be a number >= 0, got {weight!r}", source)
         if not any(self.losses.get(name, 0) > 0 for name in (*LOSSES, "contrastive")):
             raise InputError("'losses' needs a positive weight on kl, margin_mse or contrastive", source)
+        if (self.distillation is None) == (self.teacher_run is None):
+            raise InputError("give either 'distillation' (a built file) or 'teacher_run' (with 'topics' and 'qrels')",
+                             source)
+        if self.teacher_run is not None and (self.topics is None or self.qrels is None):
+            raise InputError("'teacher_run' needs 'topics' and 'qrels' (the training turns and their positives)",
+                             source)
+        if self.run_fusion not in RUN_FUSIONS:
+            raise InputError(f"unknown run_fusion {self.run_fusion!r}; choose one of {', '.join(RUN_FUSIONS)}", source)
+        if self.qids not in QID_STYLES:
+            raise InputError(f"unknown qids {self.qids!r}; choose one of {', '.join(QID_STYLES)}", source)
+        if self.fusion == "merge":
+            raise InputError("fusion 'merge' merges teacher runs, before the pools are cut: set run_fusion: merge "
+                             "(or 'train build --run-fusion merge'); fusion is mean, max or separate", source)
         if self.fusion not in FUSIONS:
             raise InputError(f"unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}", source)
+        if self.positive_score not in POSITIVE_SCORES:
+            raise InputError(f"unknown positive_score {self.positive_score!r}; choose one of "
+                             f"{', '.join(POSITIVE_SCORES)}", source)
+        if self.in_batch not in IN_BATCH:
+            raise InputError(f"unknown in_batch {self.in_batch!r}; choose one of {', '.join(IN_BATCH)}", source)
+        if self.negatives < 0:
+            raise InputError(f"negatives must be >= 0, got {self.negatives}", source)
         if self.reg_q not in REGULARISERS:
             raise InputError(f"unknown reg_q {self.reg_q!r}; choose one of {', '.join(REGULARISERS)}", source)
         if self.lambda_d:
@@ -180,7 +242,14 @@ def load_config(path: str | os.PathLike | None = None, overrides: Iterable[str] 
     unknown = sorted(set(data) - fields)
     if unknown:
         raise InputError(f"unknown config key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(fields))}", path)
-    missing = [name for name in ("distillation", "corpus", "model") if data.get(name) is None]
+    missing = [name for name in ("corpus", "model") if data.get(name) is None]
     if missing:
         raise InputError(f"config is missing {', '.join(missing)}; set it in the file or with --set key=value", path)
+    for key in LIST_KEYS:
+        # YAML reads `teachers: manual` as a string; iterating it would give the letters m, a, n, u, a, l.
+        if isinstance(data.get(key), str):
+            data[key] = [data[key]]
+        elif data.get(key) is not None and not (isinstance(data[key], list)
+                                                and all(isinstance(item, str) for item in data[key])):
+            raise InputError(f"{key} must be a name or a list of names, got {data[key]!r}", path)
     return TrainConfig(**data).validate(path)

@@ -1,237 +1,210 @@
-"""Distillation data: the builder that scores documents with teacher rewrites, and the training dataset.
+"""The training dataset: one item per training turn, its positive and negatives drawn afresh every epoch.
 
-Distillation file (JSONL, one training example per line)::
+As the authors' ``L2I_Dataset`` does, item ``i`` picks one of the turn's positives at random and
+``negatives`` documents from its pool (teacher ranks 11-960 by default, positives left out): without
+replacement, or with replacement when the pool holds no more than ``negatives`` documents. Unlike the
+reference (Python's global, unseeded ``random``), the draw is seeded by ``(seed, epoch, i)``: a run is
+reproducible, under ``torchrun`` too, and each epoch sees other negatives (about 80 distinct ones over
+5 epochs with the released settings). The trainer calls :meth:`DistillDataset.set_epoch` as each epoch starts.
 
-    {"qid": "c1_2", "query": "what is its diet? [SEP] ... [SEP] what is the natural habitat of the giraffe?",
-     "doc_ids": ["d0076", "d0311", ...],            # positive first, then the hard negatives
-     "teacher_scores": {"manual": [31.2, 4.1, ...], "mistral": [28.7, 6.0, ...]},
-     "scores": [29.95, 5.05, ...], "fusion": "mean"}
-
-``query`` is the student's input (the DiSCo formulation of the conversation by default).
-``teacher_scores[name][i]`` is ``SPLADE_teacher(rewrite_name) . SPLADE_doc(doc_ids[i])`` (float dot
-product of the frozen encoders). ``scores`` is the fusion of the teachers per document: ``mean``
-(default) or ``max``; with ``separate`` there is no ``scores`` key and the trainer distils each
-teacher on its own. One example is written per (turn, positive passage); a turn's negatives are
-sampled once, seeded by ``seed`` and the turn id, from its run ranks ``skip_top+1 .. max_rank``
-(the reference: 11..960), never from its positives.
+Teacher scores are prepared once, at load time, as the config asks: the positive's score (``reference``:
+clamped as in ``disco_pyserini.train.build``; ``exact``: its own score), optional min-max rescaling into
+the student's score range (``norm``), and the fusion of several teachers (``mean``, ``max`` or
+``separate``: one row per teacher).
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from disco_pyserini.atomic import atomic_write
-from disco_pyserini.encode.corpus import read_corpus
-from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.errors import InputError
-from disco_pyserini.eval.qrels import Qrels, read_qrels, resolve_qrels
-from disco_pyserini.eval.runs import read_run
-from disco_pyserini.topics import Turn, formulate
-from disco_pyserini.train.losses import PAD_SCORE
+from disco_pyserini.train.build import FORMAT, VERSION
 
-BUILD_FUSIONS = ("mean", "max", "separate")
+logger = logging.getLogger(__name__)
 
-
-def load_qrels(name_or_path: str | os.PathLike) -> Qrels:
-    """Qrels ``{qid: {docid: rel}}`` from a file or a dataset name, read as the evaluation reads them."""
-    return read_qrels(resolve_qrels(name_or_path)[0])
+FUSIONS = ("mean", "max", "separate")
+POSITIVE_SCORES = ("reference", "exact")
+NORM_EPSILON = 1e-8
+"""As in the reference's rescaling: ``(s - t_min) / (t_max - t_min + eps) * (s_max - s_min + eps) + s_min``."""
 
 
-def ranked_run(path: str | os.PathLike) -> dict[str, list[str]]:
-    """A TREC run as ``{qid: [docid, ...]}``, best score first (ties by docid)."""
-    return {qid: sorted(docs, key=lambda doc: (-docs[doc], doc)) for qid, docs in read_run(path).items()}
+def read_distillation(path: str | os.PathLike) -> tuple[dict[str, Any], Iterable[dict[str, Any]]]:
+    """The header and the (lazily read) turn records of a distillation file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("distillation file not found; build it with 'python -m disco_pyserini.train build'", path)
+    with open(path, encoding="utf-8") as lines:
+        head = _json(lines.readline(), path, 1)
+    if not isinstance(head, dict) or head.get("format") != FORMAT:
+        old = isinstance(head, dict) and "doc_ids" in head
+        raise InputError("this file is in the old distillation format (negatives fixed at build time); rebuild it "
+                         "with 'python -m disco_pyserini.train build'" if old else
+                         "not a distillation file (no format header); build it with 'python -m disco_pyserini.train "
+                         "build'", path, 1)
+    if head.get("version") != VERSION:
+        raise InputError(f"distillation format version {head.get('version')} is not the supported {VERSION}; "
+                         "rebuild the file with this version's 'python -m disco_pyserini.train build'", path, 1)
+
+    def records() -> Iterable[dict[str, Any]]:
+        with open(path, encoding="utf-8") as lines:
+            next(lines)
+            for number, line in enumerate(lines, 2):
+                if line.strip():
+                    yield _json(line, path, number)
+    return head, records()
 
 
-def sample_negatives(ranked: Sequence[str], positives: set[str], count: int, skip_top: int, max_rank: int,
-                     seed: int, qid: str) -> list[str]:
-    """``count`` docs drawn without replacement from ranks ``skip_top+1..max_rank`` minus positives
-    (all of them when fewer); the same for a given ``seed`` and ``qid``."""
-    pool = [doc for doc in ranked[skip_top:max_rank] if doc not in positives]
-    rng = random.Random(f"{seed}/{qid}")
-    return pool if len(pool) <= count else rng.sample(pool, count)
-
-
-def fuse(scores: Mapping[str, Sequence[float]], how: str) -> list[float]:
-    """Per-document fusion of several teachers' scores: ``mean`` or ``max``."""
-    columns = list(zip(*scores.values()))
-    if how == "mean":
-        return [sum(column) / len(column) for column in columns]
-    if how == "max":
-        return [max(column) for column in columns]
-    raise InputError(f"unknown fusion {how!r}; choose one of {', '.join(BUILD_FUSIONS)}")
-
-
-def dense_vectors(encoder: SpladeEncoder, texts: Sequence[str]) -> torch.Tensor:
-    """``[len(texts), vocab]`` float SPLADE vectors on the CPU, batched by the encoder's batch size."""
-    if not texts:
-        return torch.zeros(0, len(encoder.terms))
-    return torch.cat([encoder.pooled(texts[i:i + encoder.batch_size]).float().cpu()
-                      for i in range(0, len(texts), encoder.batch_size)])
-
-
-def load_texts(corpus: str | os.PathLike, wanted: set[str]) -> dict[str, str]:
-    """Texts of the ``wanted`` doc ids, streaming the corpus once; a missing id is an error."""
-    texts = {doc.doc_id: doc.text for doc in read_corpus(corpus) if doc.doc_id in wanted}
-    missing = wanted - texts.keys()
-    if missing:
-        raise InputError(f"{len(missing)} document id(s) not in the corpus (e.g. {sorted(missing)[0]!r}); "
-                         "use the corpus the qrels and run were made with", corpus)
-    return texts
-
-
-@dataclass
-class BuildStats:
-    """What the builder did: examples written and turns skipped (no positive, or no negatives)."""
-
-    examples: int = 0
-    turns: int = 0
-    no_positive: int = 0
-    no_negatives: int = 0
-
-
-def build_distillation(turns: Iterable[Turn], qrels: Mapping[str, Mapping[str, int]],
-                       run: Mapping[str, Sequence[str]], corpus: str | os.PathLike, teachers: Sequence[str],
-                       doc_encoder: SpladeEncoder, teacher_encoder: SpladeEncoder, output: str | os.PathLike,
-                       negatives: int = 16, skip_top: int = 10, max_rank: int = 960, rel_threshold: int = 1,
-                       seed: int = 0, fusion: str = "mean", input_policy: str = "disco", chunk: int = 64,
-                       progress: bool = True) -> BuildStats:
-    """Write the distillation file (format in the module docstring) for ``turns``.
-
-    ``teachers`` are rewrite names (``manual``, ``automatic`` or attached ``rewrite`` sources); each
-    turn must have every teacher's rewrite. Work is done ``chunk`` turns at a time so memory stays flat.
-    """
-    if fusion not in BUILD_FUSIONS:
-        raise InputError(f"unknown fusion {fusion!r}; choose one of {', '.join(BUILD_FUSIONS)}")
-    if not teachers:
-        raise InputError("give at least one teacher rewrite source (e.g. --teacher manual)")
-    stats = BuildStats()
-    plans: list[tuple[Turn, list[str], list[str]]] = []
-    for turn in turns:
-        stats.turns += 1
-        judged = qrels.get(turn.query_id, {})
-        positives = sorted(doc for doc, rel in judged.items() if rel >= rel_threshold)
-        if not positives:
-            stats.no_positive += 1
-            continue
-        sampled = sample_negatives(run.get(turn.query_id, ()), set(positives), negatives, skip_top, max_rank,
-                                   seed, turn.query_id)
-        if negatives and not sampled:
-            stats.no_negatives += 1
-            continue
-        for name in teachers:
-            if not (turn.rewrite(name) or "").strip():
-                raise InputError(f"turn {turn.query_id} has no rewrite from teacher {name!r}; attach a rewrite "
-                                 "file covering every training turn (--rewrites NAME=FILE) or drop the teacher")
-        plans.append((turn, positives, sampled))
-    if not plans:
-        raise InputError("no training example: no turn has a positive passage in the qrels "
-                         f"(relevance >= {rel_threshold}) and run candidates; check the topics, qrels and run ids")
-    texts = load_texts(corpus, {doc for _, pos, neg in plans for doc in pos + neg})
-    with atomic_write(output) as handle:
-        for start in tqdm(range(0, len(plans), chunk), desc="teacher scores", unit="chunk", disable=not progress):
-            for example in _score_chunk(plans[start:start + chunk], texts, teachers, doc_encoder, teacher_encoder,
-                                        fusion, input_policy):
-                handle.write(json.dumps(example) + "\n")
-                stats.examples += 1
-    return stats
-
-
-def _score_chunk(plans: Sequence[tuple[Turn, list[str], list[str]]], texts: Mapping[str, str],
-                 teachers: Sequence[str], doc_encoder: SpladeEncoder, teacher_encoder: SpladeEncoder,
-                 fusion: str, input_policy: str) -> Iterable[dict[str, Any]]:
-    doc_ids = sorted({doc for _, pos, neg in plans for doc in pos + neg})
-    row = {doc: i for i, doc in enumerate(doc_ids)}
-    docs = dense_vectors(doc_encoder, [texts[doc] for doc in doc_ids])
-    rewrites = [turn.rewrite(name).strip() for turn, _, _ in plans for name in teachers]
-    queries = dense_vectors(teacher_encoder, rewrites).reshape(len(plans), len(teachers), -1)
-    for (turn, positives, sampled), teacher_vectors in zip(plans, queries):
-        query = formulate(turn, input_policy)
-        for positive in positives:
-            listed = [positive] + sampled
-            scores = teacher_vectors @ docs[[row[doc] for doc in listed]].T
-            per_teacher = {name: [round(v, 5) for v in values.tolist()] for name, values in zip(teachers, scores)}
-            example = {"qid": turn.query_id, "query": query, "doc_ids": listed, "teacher_scores": per_teacher}
-            if fusion != "separate":
-                example.update(scores=[round(v, 5) for v in fuse(per_teacher, fusion)], fusion=fusion)
-            yield example
+def _json(line: str, path: Path, number: int) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(f"invalid JSON: {error.msg}", path, number) from None
 
 
 class DistillDataset(torch.utils.data.Dataset):
-    """The examples of a distillation file, with teacher scores fused as the training config asks.
+    """Training turns with their teacher scores prepared; ``dataset[i]`` draws turn ``i``'s example for the epoch.
 
-    Each item: ``{"query": str, "doc_ids": [str], "teacher": Tensor[teachers_or_1, docs]}``; ``fusion``
-    ``mean``/``max`` gives one row, ``separate`` one row per teacher.
+    Each item: ``{"query": str, "doc_ids": [positive, *negatives], "teacher": Tensor[rows, 1 + negatives]}``
+    (one row, or one per teacher with ``fusion="separate"``). ``source`` is a file path or the
+    ``(header, records)`` of :func:`read_distillation` / the builder; ``norm`` is the student's run
+    ``{qid: {docid: score}}`` whose per-turn score range the teacher scores are rescaled into.
     """
 
-    def __init__(self, path: str | os.PathLike, teachers: Sequence[str] | None = None, fusion: str = "mean"):
-        if not Path(path).is_file():
-            raise InputError("distillation file not found; build it with 'python -m disco_pyserini.train build'",
-                             path)
-        self.examples: list[dict[str, Any]] = []
-        with open(path, encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                if line.strip():
-                    self.examples.append(self._parse(line, path, number, teachers, fusion))
-        if not self.examples:
-            raise InputError("the distillation file holds no example", path)
+    def __init__(self, source: str | os.PathLike | tuple[Mapping[str, Any], Iterable[Mapping[str, Any]]],
+                 teachers: Sequence[str] | None = None, fusion: str = "mean", positive_score: str = "reference",
+                 negatives: int = 16, seed: int = 0, norm: Mapping[str, Mapping[str, float]] | None = None):
+        if fusion not in FUSIONS:
+            raise InputError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
+        if positive_score not in POSITIVE_SCORES:
+            raise InputError(f"unknown positive_score {positive_score!r}; choose one of {', '.join(POSITIVE_SCORES)}")
+        self.where = source if isinstance(source, (str, os.PathLike)) else None
+        head, records = read_distillation(source) if self.where is not None else source
+        self.header = dict(head)
+        available = list(head.get("teachers") or [])
+        self.teachers = available if teachers is None else list(teachers)
+        missing = [name for name in self.teachers if name not in available]
+        if missing or not self.teachers:
+            raise InputError(f"no scores from teacher(s) {', '.join(missing) or '(none)'}; the file has "
+                             f"{', '.join(available)}", self.where)
+        self.fusion, self.positive_score, self.negatives, self.seed = fusion, positive_score, negatives, seed
+        self.norm = None if norm is None else {qid: (min(docs.values()), max(docs.values()))
+                                               for qid, docs in norm.items() if docs}
+        self.epoch = 0
+        self.qids: list[str] = []
+        self.queries: list[str] = []
+        self.doc_names: list[str] = []  # doc ids interned: a TopiOCQA pool is 950 documents for each of ~45k turns
+        self._doc_index: dict[str, int] = {}
+        self.positives: list[np.ndarray] = []
+        self.pools: list[np.ndarray] = []
+        self.positive_scores: list[np.ndarray] = []
+        self.pool_scores: list[np.ndarray] = []
+        self.unknown_exact = 0
+        for number, record in enumerate(records, 2):
+            self._add(record, number)
+        if not self.qids:
+            raise InputError("the distillation file holds no training turn", self.where)
+        del self._doc_index
+        if self.unknown_exact:
+            logger.warning("%d positive(s) have no exact teacher score (the teacher run did not retrieve them): "
+                           "their clamped score is used", self.unknown_exact)
+
+    def _add(self, record: Mapping[str, Any], number: int) -> None:
+        try:
+            qid, query, positives, pool = record["qid"], record["query"], record["positives"], record["pool"]
+            scores = [record["teachers"][name] for name in self.teachers]
+            pool_rows = np.array([teacher["pool"] for teacher in scores], dtype=np.float64).reshape(len(scores), -1)
+            clamped = np.array([teacher["clamped"] for teacher in scores], dtype=np.float64)
+            exact = np.array([[np.nan if value is None else value for value in teacher["positives"]]
+                              for teacher in scores], dtype=np.float64)
+            ranges = [teacher["range"] for teacher in scores]
+        except (KeyError, TypeError, ValueError):
+            raise InputError('expected {"qid", "query", "positives", "pool", "teachers": {name: {"pool", '
+                             '"positives", "clamped", "range"}}}', self.where, number) from None
+        shape = (len(scores), len(positives))
+        if not positives or not pool or pool_rows.shape[1] != len(pool) or not shape == clamped.shape == exact.shape:
+            raise InputError(f"turn {qid}: needs positives, a non-empty pool and one score per document for each "
+                             "teacher", self.where, number)
+        positive_rows = clamped
+        if self.positive_score == "exact":
+            self.unknown_exact += int(np.isnan(exact).sum())
+            positive_rows = np.where(np.isnan(exact), clamped, exact)
+        if self.norm is not None:
+            if qid not in self.norm:
+                raise InputError(f"the norm run has no scores for turn {qid}; give the student's run on the "
+                                 "training turns, with the distillation file's query ids", self.where, number)
+            student = self.norm[qid]
+            pool_rows, positive_rows = (self._rescale(rows, ranges, student) for rows in (pool_rows, positive_rows))
+        if self.fusion != "separate":
+            fuse = np.mean if self.fusion == "mean" else np.max
+            pool_rows, positive_rows = (fuse(rows, axis=0, keepdims=True) for rows in (pool_rows, positive_rows))
+        self.qids.append(qid)
+        self.queries.append(query)
+        self.positives.append(self._ids(positives))
+        self.pools.append(self._ids(pool))
+        self.positive_scores.append(positive_rows.astype(np.float32))
+        self.pool_scores.append(pool_rows.astype(np.float32))
 
     @staticmethod
-    def _parse(line: str, path: str | os.PathLike, number: int, teachers: Sequence[str] | None,
-               fusion: str) -> dict[str, Any]:
-        try:
-            record = json.loads(line)
-            query, doc_ids, scores = record["query"], record["doc_ids"], record["teacher_scores"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise InputError('expected {"qid", "query", "doc_ids", "teacher_scores", ...}', path, number) from None
-        names = list(scores) if teachers is None else list(teachers)
-        missing = [name for name in names if name not in scores]
-        if missing:
-            raise InputError(f"example {record.get('qid')} has no scores from teacher(s) {', '.join(missing)}; "
-                             f"the file has {', '.join(scores)}", path, number)
-        if any(len(scores[name]) != len(doc_ids) for name in names):
-            raise InputError("each teacher needs one score per doc id", path, number)
-        chosen = {name: scores[name] for name in names}
-        rows = list(chosen.values()) if fusion == "separate" else [fuse(chosen, fusion)]
-        return {"query": query, "doc_ids": list(doc_ids), "teacher": torch.tensor(rows, dtype=torch.float32)}
+    def _rescale(rows: np.ndarray, ranges: Sequence[Sequence[float]], student: tuple[float, float]) -> np.ndarray:
+        """Each teacher's scores rescaled min-max into the student's range for the turn (the reference's ``norm``)."""
+        low, high = student
+        out = np.empty_like(rows)
+        for i, (teacher_low, teacher_high) in enumerate(ranges):
+            out[i] = (rows[i] - teacher_low) / (teacher_high - teacher_low + NORM_EPSILON) * (
+                high - low + NORM_EPSILON) + low
+        return out
+
+    def _ids(self, names: Sequence[str]) -> np.ndarray:
+        for name in names:
+            if name not in self._doc_index:
+                self._doc_index[name] = len(self.doc_names)
+                self.doc_names.append(name)
+        return np.array([self._doc_index[name] for name in names], dtype=np.int32)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw the examples of ``epoch`` from now on (the trainer calls this as each epoch starts)."""
+        self.epoch = epoch
 
     def __len__(self) -> int:
-        return len(self.examples)
+        return len(self.qids)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        return self.examples[index]
+        rng = random.Random(f"{self.seed}/{self.epoch}/{index}")
+        pool = self.pools[index]
+        positive = rng.randrange(len(self.positives[index]))
+        if len(pool) <= self.negatives:
+            picks = rng.choices(range(len(pool)), k=self.negatives)
+        else:
+            picks = rng.sample(range(len(pool)), self.negatives)
+        names = self.doc_names
+        scores = np.concatenate([self.positive_scores[index][:, [positive]], self.pool_scores[index][:, picks]], axis=1)
+        return {"query": self.queries[index],
+                "doc_ids": [names[self.positives[index][positive]], *(names[pool[j]] for j in picks)],
+                "teacher": torch.from_numpy(scores)}
 
     def doc_ids(self) -> set[str]:
-        """Every document the examples list (what the frozen document encoder must read)."""
-        return {doc for example in self.examples for doc in example["doc_ids"]}
+        """Every document a draw can name (what the frozen document encoder must read)."""
+        return set(self.doc_names)
 
 
 class DistillCollator:
-    """Tokenises queries and pads each example's document list (padding docs are ``""`` and masked out)."""
+    """Tokenises the queries and stacks the teacher scores ``[batch, rows, 1 + negatives]``."""
 
     def __init__(self, tokenizer: Any, max_length: int = 256):
         self.tokenizer = tokenizer
         self.max_length = max_length
 
     def __call__(self, examples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        width = max(len(example["doc_ids"]) for example in examples)
-        rows = examples[0]["teacher"].shape[0]
-        teacher = torch.full((len(examples), rows, width), PAD_SCORE)
-        mask = torch.zeros(len(examples), width, dtype=torch.bool)
-        doc_ids = []
-        for i, example in enumerate(examples):
-            count = len(example["doc_ids"])
-            teacher[i, :, :count] = example["teacher"]
-            mask[i, :count] = True
-            doc_ids.append(list(example["doc_ids"]) + [""] * (width - count))
         inputs = self.tokenizer([example["query"] for example in examples], max_length=self.max_length,
                                 truncation=True, padding="longest", return_tensors="pt",
                                 return_token_type_ids=False)
         return {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"],
-                "doc_ids": doc_ids, "doc_mask": mask, "teacher_scores": teacher}
+                "doc_ids": [list(example["doc_ids"]) for example in examples],
+                "teacher_scores": torch.stack([example["teacher"] for example in examples])}

@@ -1,7 +1,7 @@
-"""Distillation and ranking losses over per-example document lists.
+"""Distillation and ranking losses, as the authors' ``IRTrainer.compute_loss`` defines them.
 
-Every loss takes ``student`` and ``teacher`` scores ``[batch, docs]`` (column 0 is the positive
-passage) and a boolean ``mask`` of real (non-padding) documents, and returns a scalar.
+Teacher-score losses take ``student`` and ``teacher`` scores ``[batch, docs]`` (column 0 is the
+positive passage, then the negatives) and return a scalar.
 """
 from __future__ import annotations
 
@@ -10,46 +10,44 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-# Padding documents get this score: softmax gives them ~0 mass without the NaNs -inf would cause in KL.
-PAD_SCORE = -1e4
-
-Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+IN_BATCH = ("negatives", "all")
 
 
-def _masked(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    return scores.masked_fill(~mask, PAD_SCORE)
-
-
-def kl(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def kl(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
     """``KL(softmax(teacher) || softmax(student))`` over each example's documents (temperature 1),
     summed over documents and averaged over the batch: DiSCo's score distillation."""
-    log_student = F.log_softmax(_masked(student, mask), dim=-1)
-    log_teacher = F.log_softmax(_masked(teacher, mask), dim=-1)
-    return F.kl_div(log_student, log_teacher, log_target=True, reduction="batchmean")
+    return F.kl_div(F.log_softmax(student, dim=-1), F.log_softmax(teacher, dim=-1), log_target=True,
+                    reduction="batchmean")
 
 
-def margin_mse(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Margin-MSE: squared error between student and teacher margins ``s(d+) - s(d-)``, mean over real negatives."""
-    student_margin = student[:, :1] - student[:, 1:]
-    teacher_margin = teacher[:, :1] - teacher[:, 1:]
-    weights = mask[:, 1:].float()
-    return ((student_margin - teacher_margin).pow(2) * weights).sum() / weights.sum().clamp(min=1)
+def margin_mse(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Margin-MSE over every ordered pair of an example's documents, ``(s_i - s_j) - (t_i - t_j)`` squared,
+    averaged over all pairs and examples (the reference's ``mse_margin``, not only positive-vs-negative)."""
+    student_margins = student.unsqueeze(1) - student.unsqueeze(2)
+    teacher_margins = teacher.unsqueeze(1) - teacher.unsqueeze(2)
+    return (student_margins - teacher_margins).pow(2).mean()
 
 
 LOSSES: dict[str, Loss] = {"kl": kl, "margin_mse": margin_mse}
 """Teacher-score losses by config name; ``contrastive`` and ``anti_zero`` need the vectors and are in the trainer."""
 
 
-def contrastive(queries: torch.Tensor, docs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of each query's positive against every document in the batch (in-batch negatives).
+def contrastive(queries: torch.Tensor, docs: torch.Tensor, in_batch: str = "negatives") -> torch.Tensor:
+    """Cross-entropy of each query's own positive against in-batch documents.
 
     ``queries`` is ``[batch, vocab]``, ``docs`` ``[batch, docs, vocab]`` with positives in column 0.
+    ``negatives`` (the reference): the positive against every negative of the batch, the example's own
+    included; ``all``: against every document of the batch, other examples' positives too.
     """
     batch, per_example, _ = docs.shape
-    scores = queries @ docs.reshape(batch * per_example, -1).T
-    scores = scores.masked_fill(~mask.reshape(1, -1), PAD_SCORE)
-    targets = torch.arange(batch, device=queries.device) * per_example
-    return F.cross_entropy(scores, targets)
+    if in_batch == "all":
+        scores = queries @ docs.reshape(batch * per_example, -1).T
+        return F.cross_entropy(scores, torch.arange(batch, device=queries.device) * per_example)
+    positive = (queries * docs[:, 0]).sum(-1, keepdim=True)
+    negatives = queries @ docs[:, 1:].reshape(batch * (per_example - 1), -1).T
+    scores = torch.cat([positive, negatives], dim=1)
+    return F.cross_entropy(scores, torch.zeros(batch, dtype=torch.long, device=queries.device))
 
 
 def anti_zero(queries: torch.Tensor, docs: torch.Tensor) -> torch.Tensor:

@@ -3,9 +3,10 @@
 The model the ``Trainer`` optimises (and checkpoints, in HF format) is the query encoder alone,
 so every checkpoint loads with ``DiscoQueryEncoder`` / ``python -m disco_pyserini.search --encoder``.
 The document encoder is frozen (as in DiSCo) and held outside the model: it is neither saved nor
-optimised, and since its vectors cannot change they are cached per document after the first use.
-Documents FLOPS therefore has no effect; sparsity is steered by ``reg_q``/``lambda_q`` on queries
-and by ``query_topk`` pruning.
+optimised, and since its vectors cannot change the most recent ones are cached. Documents FLOPS
+therefore has no effect; sparsity is steered by ``reg_q``/``lambda_q`` on queries and by
+``query_topk`` pruning. Each epoch draws fresh negatives: :class:`EpochSampling` tells the dataset
+which epoch starts.
 """
 from __future__ import annotations
 
@@ -13,54 +14,73 @@ import dataclasses
 import json
 import logging
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import torch
 import transformers
-from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer, TrainingArguments
+from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
 
 from disco_pyserini.atomic import atomic_write
 from disco_pyserini.encode.splade import SpladeEncoder
-from disco_pyserini.errors import InputError
 from disco_pyserini.encode.trained import TRAINING_CONFIG
+from disco_pyserini.errors import InputError
+from disco_pyserini.train.build import dense_vectors, load_texts, teacher_run_distillation
 from disco_pyserini.train.config import TrainConfig
-from disco_pyserini.train.data import DistillCollator, DistillDataset, dense_vectors, load_texts
+from disco_pyserini.train.data import DistillCollator, DistillDataset
 from disco_pyserini.train.losses import LOSSES, anti_zero, contrastive
 from disco_pyserini.train.model import REGULARISERS, nonzero_terms, prune_topk, splade_pool, warmup_lambda
+from disco_pyserini.train.teacher_runs import named_run, read_scores, read_training_qrels
 
 logger = logging.getLogger(__name__)
 
 COLLAPSED = 1.0
 """Below this many non-zero query terms on average, the student has (nearly) collapsed to all-zero vectors."""
+CACHED_DOCS = 200_000
+"""Document vectors kept (least recently used dropped): positives recur every epoch, most negatives rarely."""
 
 
 class FrozenDocumentEncoder:
-    """SPLADE vectors of the training documents from a frozen encoder, cached sparsely on the CPU."""
+    """SPLADE vectors of the training documents from a frozen encoder, the recent ones cached sparsely on the CPU."""
 
-    def __init__(self, encoder: SpladeEncoder, texts: Mapping[str, str]):
+    def __init__(self, encoder: SpladeEncoder, texts: Mapping[str, str], capacity: int = CACHED_DOCS):
         self.encoder = encoder
         self.texts = texts
         self.vocab_size = len(encoder.terms)
-        # Sparse (ids, weights) per doc: dense rows of a 30k vocabulary would not fit for large training sets.
-        self.cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def _encode(self, doc_ids: Sequence[str]) -> None:
-        for doc, row in zip(doc_ids, dense_vectors(self.encoder, [self.texts[doc] for doc in doc_ids])):
-            ids = row.nonzero().squeeze(-1)
-            self.cache[doc] = (ids, row[ids])
+        self.capacity = capacity
+        # Sparse (ids, weights) per doc: dense rows of a 30k vocabulary would not fit.
+        self.cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
 
     def vectors(self, doc_ids: Sequence[Sequence[str]], device: torch.device) -> torch.Tensor:
-        """``[batch, docs, vocab]`` dense vectors; padding ids (``""``) give zero rows."""
+        """``[batch, docs, vocab]`` dense vectors of ``doc_ids`` (a list of equal-length lists)."""
         flat = [doc for row in doc_ids for doc in row]
-        self._encode(sorted({doc for doc in flat if doc and doc not in self.cache}))
+        found = {doc: self.cache[doc] for doc in dict.fromkeys(flat) if doc in self.cache}
+        new = [doc for doc in dict.fromkeys(flat) if doc not in found]
+        for doc, row in zip(new, dense_vectors(self.encoder, [self.texts[doc] for doc in new])):
+            ids = row.nonzero().squeeze(-1)
+            found[doc] = (ids, row[ids])
+        for doc, vector in found.items():
+            self.cache[doc] = vector
+            self.cache.move_to_end(doc)
+        while len(self.cache) > self.capacity:
+            self.cache.popitem(last=False)
         out = torch.zeros(len(flat), self.vocab_size)
         for i, doc in enumerate(flat):
-            if doc:
-                ids, weights = self.cache[doc]
-                out[i, ids] = weights
+            ids, weights = found[doc]
+            out[i, ids] = weights
         return out.reshape(len(doc_ids), -1, self.vocab_size).to(device)
+
+
+class EpochSampling(TrainerCallback):
+    """Tells the dataset which epoch starts, so that each epoch draws other negatives (seeded, reproducible)."""
+
+    def __init__(self, dataset: DistillDataset):
+        self.dataset = dataset
+
+    def on_epoch_begin(self, args: TrainingArguments, state: Any, control: Any, **kwargs: Any) -> None:
+        # state.epoch is a whole number here (a resumed run: the epoch plus the fraction already done).
+        self.dataset.set_epoch(int((state.epoch or 0) + 1e-6))
 
 
 class DiscoTrainer(Trainer):
@@ -79,7 +99,6 @@ class DiscoTrainer(Trainer):
         queries = splade_pool(model, inputs["input_ids"], inputs["attention_mask"])
         queries = prune_topk(queries, self.config.query_topk)
         docs = self.documents.vectors(inputs["doc_ids"], queries.device)
-        mask = inputs["doc_mask"]
         student = torch.einsum("bv,bnv->bn", queries, docs)
         teacher = inputs["teacher_scores"]
         weights = self.config.losses
@@ -87,18 +106,19 @@ class DiscoTrainer(Trainer):
         for name, loss in LOSSES.items():
             if weights.get(name, 0) > 0:
                 # Fusion "separate": one row per teacher, each distilled and the losses averaged.
-                terms[name] = torch.stack([loss(student, teacher[:, t], mask) for t in range(teacher.shape[1])]).mean()
+                terms[name] = torch.stack([loss(student, teacher[:, t]) for t in range(teacher.shape[1])]).mean()
         if weights.get("contrastive", 0) > 0:
-            terms["contrastive"] = contrastive(queries, docs, mask)
+            terms["contrastive"] = contrastive(queries, docs, self.config.in_batch)
         if weights.get("anti_zero", 0) > 0:
-            terms["anti_zero"] = anti_zero(queries, docs[mask])
+            terms["anti_zero"] = anti_zero(queries, docs)
         total = sum(weights[name] * value for name, value in terms.items())
         lam = warmup_lambda(self.config.lambda_q, self.state.global_step, self.config.reg_warmup_steps)
         if self.config.lambda_q > 0:
             terms[f"{self.config.reg_q}_q"] = REGULARISERS[self.config.reg_q](queries)
             total = total + lam * terms[f"{self.config.reg_q}_q"]
         stats = {f"loss_{name}": float(value.detach()) for name, value in terms.items()}
-        stats.update(lambda_q=lam, q_nonzero=nonzero_terms(queries.detach()), d_nonzero=nonzero_terms(docs[mask]))
+        stats.update(lambda_q=lam, q_nonzero=nonzero_terms(queries.detach()),
+                     d_nonzero=nonzero_terms(docs.flatten(0, 1)))
         return total, stats
 
     def compute_loss(self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
@@ -142,12 +162,17 @@ def training_arguments(config: TrainConfig) -> TrainingArguments:
         fp16=precision == "fp16", bf16=precision == "bf16", logging_steps=config.logging_steps,
         save_strategy="steps" if config.save_steps else "no", save_steps=config.save_steps or 500,
         remove_unused_columns=False, report_to="none", dataloader_pin_memory=cuda,
+        dataloader_drop_last=True,  # as the released configuration
     )
     values.update(config.training_args)
     try:
-        return TrainingArguments(**values)
+        args = TrainingArguments(**values)
     except (TypeError, ValueError) as error:
         raise InputError(f"invalid training arguments: {error}") from None
+    if args.dataloader_persistent_workers and args.dataloader_num_workers:
+        raise InputError("dataloader_persistent_workers would keep each worker's dataset at the first epoch (the "
+                         "same negatives every epoch); drop it from training_args")
+    return args
 
 
 def freeze_except(model: torch.nn.Module, patterns: Sequence[str] | None) -> None:
@@ -162,14 +187,37 @@ def freeze_except(model: torch.nn.Module, patterns: Sequence[str] | None) -> Non
         raise InputError(f"'trainable' patterns {list(patterns)} match no parameter of the query encoder")
 
 
+def load_dataset(config: TrainConfig) -> DistillDataset:
+    """The training turns of ``config``: its distillation file, or its teacher run(s) built in memory."""
+    source: Any = config.distillation
+    if config.teacher_run is not None:
+        from disco_pyserini.encode.conversations import load_conversations
+        from disco_pyserini.topics.cuts import cut_turn
+
+        loaded = load_conversations(config.topics, config.topics_format, responses_from=config.responses_from,
+                                    history_cut=config.history_cut)
+        turns = [cut_turn(turn, loaded.history_cut, config.history_responses) for turn in loaded.turns]
+        head, records, stats = teacher_run_distillation(turns, read_training_qrels(config.qrels),
+                                                        [named_run(run) for run in config.teacher_run],
+                                                        config.run_fusion, qids=config.qids,
+                                                        rows_expected=loaded.topics_format == "topiocqa")
+        head.update(history_cut=loaded.history_cut, history_responses=config.history_responses)
+        for note in stats.notes:  # how the run's query ids were read: worth seeing, a wrong mapping trains on noise
+            logger.warning(note)
+        source = (head, records)
+    norm = read_scores(config.norm) if config.norm is not None else None
+    return DistillDataset(source, config.teachers, config.fusion, config.positive_score, config.negatives,
+                          config.seed, norm)
+
+
 def build_trainer(config: TrainConfig) -> DiscoTrainer:
     """A ready :class:`DiscoTrainer` for ``config`` (data loaded, encoders loaded, nothing trained yet)."""
-    dataset = DistillDataset(config.distillation, config.teachers, config.fusion)
+    dataset = load_dataset(config)
     tokenizer = AutoTokenizer.from_pretrained(config.model)
     model = AutoModelForMaskedLM.from_pretrained(config.model)
     freeze_except(model, config.trainable)
     args = training_arguments(config)
-    # fp32 whatever the training precision: teacher scores were computed from fp32 document vectors too.
+    # fp32 whatever the training precision: `train build` computes teacher scores from fp32 vectors by default.
     doc_encoder = SpladeEncoder(config.doc_encoder or config.model, device=str(args.device), dtype="fp32",
                                 max_length=config.max_length)
     documents = FrozenDocumentEncoder(doc_encoder, load_texts(config.corpus, dataset.doc_ids()))
@@ -177,7 +225,7 @@ def build_trainer(config: TrainConfig) -> DiscoTrainer:
         raise InputError("query and document encoders have different vocabularies; use checkpoints of one family")
     return DiscoTrainer(model=model, args=args, data_collator=DistillCollator(
         tokenizer, config.max_length), train_dataset=dataset, processing_class=tokenizer, config=config,
-        documents=documents)
+        documents=documents, callbacks=[EpochSampling(dataset)])
 
 
 def train(config: TrainConfig) -> Path:
@@ -186,6 +234,9 @@ def train(config: TrainConfig) -> Path:
     trainer.train()
     trainer.save_model(config.output_dir)  # on the main process only, under torchrun/accelerate
     if trainer.is_world_process_zero():
+        # How the student's inputs were read (history cut): DiscoQueryEncoder reads conversations the same way.
+        header = trainer.train_dataset.header
+        recorded = {key: header[key] for key in ("history_cut", "history_responses") if key in header}
         with atomic_write(Path(config.output_dir) / TRAINING_CONFIG) as handle:
-            json.dump(dataclasses.asdict(config), handle, indent=2)
+            json.dump({**dataclasses.asdict(config), **recorded}, handle, indent=2)
     return Path(config.output_dir)

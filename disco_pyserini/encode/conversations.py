@@ -1,0 +1,73 @@
+"""Conversations ready to formulate: topics loaded, canonical responses fetched, rewrites checked, cut resolved.
+
+Every command that formulates topics (search, ``encode queries``, ``train build``) goes through
+:func:`load_conversations`, so they read the same history for the same flags.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, NamedTuple
+
+from disco_pyserini.encode.passages import passage_texts
+from disco_pyserini.errors import InputError
+from disco_pyserini.topics.cuts import check_cut, default_cut
+from disco_pyserini.topics.history import missing_rewrites, rewrite_source
+from disco_pyserini.topics.load import load_turns
+from disco_pyserini.topics.loaders import resolve_format
+from disco_pyserini.topics.responses import attach_responses, response_ids
+from disco_pyserini.topics.types import Turn
+
+
+class Conversations(NamedTuple):
+    """The turns, their topic format, the history cut in force and the turns whose rewrite is missing."""
+
+    turns: list[Turn]
+    topics_format: str
+    history_cut: str
+    without_rewrite: tuple[str, ...]
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _first(ids: list[str], count: int = 5) -> str:
+    return ", ".join(ids[:count]) + (", ..." if len(ids) > count else "")
+
+
+def load_conversations(topics: str | os.PathLike, topics_format: str | None = None,
+                       rewrites: dict[str, str | os.PathLike] | None = None,
+                       responses_from: str | os.PathLike | None = None, policy: str = "disco",
+                       history_cut: str = "auto", strict: bool = False, trained_cut: str | None = None,
+                       warn: Callable[[str], None] = _warn) -> Conversations:
+    """Load ``topics`` for ``policy``.
+
+    Canonical responses named by id (CAsT 2020) are fetched from ``responses_from`` (a corpus file or an
+    index with stored texts). ``history_cut`` ``auto`` is the topic format's reference cut
+    (:data:`disco_pyserini.topics.cuts.DEFAULT_CUTS`), else ``trained_cut`` (the one a student's training
+    inputs had), else none. Turns without the rewrite a rewrite policy needs are searched with their raw
+    utterance, with one warning naming them, or are an error with ``strict``.
+    """
+    topics_format = resolve_format(topics, topics_format)
+    turns = load_turns(topics, topics_format, rewrites)
+    needed = sorted(response_ids(turns))
+    if needed and responses_from is not None:
+        turns = attach_responses(turns, passage_texts(responses_from, set(needed)), str(responses_from))
+    elif needed:
+        warn(f"the topics name {len(needed)} canonical response passage(s) by id but --responses-from was not "
+             "given: histories have no answers (DiSCo's CAsT input has them; pass the collection or its index)")
+    elif responses_from is not None:
+        warn(f"the topics name no response passage ids; --responses-from {responses_from} is not used")
+    missing = missing_rewrites(turns, policy)
+    if missing:
+        what = f"{len(missing)} of {len(turns)} turns have no {rewrite_source(policy)} rewrite ({_first(missing)})"
+        if strict:
+            raise InputError(f"{what}; supply the rewrites or drop --strict to search their raw utterance", topics)
+        warn(f"{what}: their raw utterance is used instead (--strict makes this an error)")
+    if history_cut != "auto":
+        cut = check_cut(history_cut)
+    else:
+        cut = default_cut(topics_format)
+        cut = check_cut(trained_cut) if cut == "none" and trained_cut else cut
+    return Conversations(turns, topics_format, cut, tuple(missing))
