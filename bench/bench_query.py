@@ -1,6 +1,6 @@
 """Query encoding latency: DiscoQueryEncoder.encode vs Pyserini's SpladeQueryEncoder.encode on the same
-256-token conversation text (single query, CPU), plus our ``--backend onnx`` (ONNX Runtime on the exported SPLADE
-forward incl. max pooling). Calls are interleaved call by call.
+256-token conversation text (single query, CPU), plus our ``--encoder-backend onnx`` (ONNX Runtime on the exported
+SPLADE forward incl. max pooling). Calls are interleaved call by call.
 
     python bench/bench_query.py --reps 30
 """
@@ -44,7 +44,7 @@ def main() -> None:
 
         os.environ.setdefault("DISCO_ONNX_CACHE", str(OUT / "onnx"))
         onnx = DiscoQueryEncoder(str(model), max_length=args.max_length, backend="onnx")
-        systems["ours DiscoQueryEncoder.encode (--backend onnx)"] = lambda: onnx.encode(text)
+        systems["ours DiscoQueryEncoder.encode (--encoder-backend onnx)"] = lambda: onnx.encode(text)
         a, b = ours.encode(text), onnx.encode(text)
         same = sum(1 for t in a if b.get(t) == a[t]) / max(len(a), 1)
         log(f"ONNX parity: {len(a)} vs {len(b)} terms, {100 * same:.1f}% identical impacts")

@@ -20,16 +20,16 @@ from disco_pyserini.errors import InputError
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m disco_pyserini.chat", description=__doc__.splitlines()[0])
     parser.add_argument("--index", default="disco-demo/index",
-                        help="impact index, built with --store-raw to show text (default: the demo's)")
+                        help="impact index of any --backend, built with --store-raw to show passage text "
+                             "(default: the demo's)")
     parser.add_argument("--encoder", default="disco-demo/disco-human-expansion",
                         help="DiSCo/SPLADE query encoder: hub name or local path (default: the demo's student)")
     parser.add_argument("--hits", type=int, default=3, help="passages shown per turn")
     parser.add_argument("--terms", type=int, default=12, help="query terms shown per turn")
     parser.add_argument("--device", default=None, help="encoder device")
-    parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],
-                        help="torch, or onnx: ONNX Runtime on the CPU (exported once, cached; needs the onnx extra)")
     parser.add_argument("--query-topk", type=int, default=None, metavar="K",
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
+    cli.add_engine_args(parser)
     parser.add_argument("--history-cut", default="auto", choices=cli.HISTORY_CUTS,
                         help="character cuts of the conversation (qrecc, cast, none); auto (default): the cut the "
                              "student was trained with, else none")
@@ -75,16 +75,18 @@ def converse(searcher, encoder, lines: TextIO, out: TextIO, hits: int = 3, terms
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    backend, engine = cli.engine_args(args)
     from disco_pyserini.encode.query import DiscoQueryEncoder
+    from disco_pyserini.search.backends import open_searcher
     from disco_pyserini.search.pipeline import index_factor
-    from disco_pyserini.search.searcher import ImpactSearcher
 
     for flag, value in (("--index", args.index), ("--encoder", args.encoder)):
         if value.startswith("disco-demo/") and not Path(value).exists():
             raise InputError(f"{flag} {value}: the demo's files are not here; run 'python -m disco_pyserini.demo' "
                              f"first (in this folder), or pass --index and --encoder")
-    searcher = ImpactSearcher(args.index)
-    encoder = DiscoQueryEncoder(args.encoder, device=args.device, top_k=args.query_topk, backend=args.backend,
+    searcher = open_searcher(args.index, backend, engine)
+    encoder = DiscoQueryEncoder(args.encoder, device=args.device, top_k=args.query_topk,
+                                backend=args.encoder_backend,
                                 quantization_factor=index_factor(searcher.metadata, None, args.index),
                                 history_cut=None if args.history_cut == "auto" else args.history_cut)
     if sys.stdin.isatty():

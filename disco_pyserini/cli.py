@@ -31,6 +31,42 @@ def name_value(value: str) -> tuple[str, str]:
     return name, path
 
 
+def add_engine_args(parser: argparse.ArgumentParser) -> None:
+    """``--backend`` (the search engine) and its knobs, shared by search and chat."""
+    from disco_pyserini.search.backends import SEARCH_BACKENDS, EngineOptions
+
+    parser.add_argument("--backend", default=None, metavar="{" + ",".join(SEARCH_BACKENDS) + "}",
+                        help="search engine (default: the one the index was built for)")
+    parser.add_argument("--encoder-backend", default="torch", choices=["torch", "onnx"],
+                        help="query encoder runtime: torch, or onnx (ONNX Runtime on the CPU; exported once, cached; "
+                             "needs the onnx extra)")
+    group = parser.add_argument_group("engine knobs")
+    group.add_argument("--bmp-alpha", type=float, default=EngineOptions.bmp_alpha,
+                       help="BMP block pruning: stop when no block can reach alpha x the k-th score (default 1: exact)")
+    group.add_argument("--bmp-beta", type=float, default=EngineOptions.bmp_beta,
+                       help="BMP query-term pruning: keep this fraction of the heaviest terms (default 1: exact)")
+    group.add_argument("--seismic-query-cut", type=int, default=EngineOptions.seismic_query_cut,
+                       help=f"Seismic: heaviest query terms whose lists are visited "
+                            f"(default {EngineOptions.seismic_query_cut})")
+    group.add_argument("--seismic-heap-factor", type=float, default=EngineOptions.seismic_heap_factor,
+                       help=f"Seismic: skip blocks whose summary scores below this fraction of the k-th score "
+                            f"(default {EngineOptions.seismic_heap_factor}; lower: more recall, slower)")
+
+
+def engine_args(args: argparse.Namespace):
+    """``(backend, EngineOptions)`` from the flags of :func:`add_engine_args`."""
+    from disco_pyserini.search.backends import SEARCH_BACKENDS, EngineOptions
+
+    if args.backend in ("torch", "onnx"):
+        raise InputError(f"--backend now chooses the search engine ({', '.join(SEARCH_BACKENDS)}); "
+                         f"use --encoder-backend {args.backend} for the query encoder")
+    if args.backend is not None and args.backend not in SEARCH_BACKENDS:
+        raise InputError(f"unknown --backend {args.backend!r}; choose one of {', '.join(SEARCH_BACKENDS)}")
+    return args.backend, EngineOptions(bmp_alpha=args.bmp_alpha, bmp_beta=args.bmp_beta,
+                                       seismic_query_cut=args.seismic_query_cut,
+                                       seismic_heap_factor=args.seismic_heap_factor)
+
+
 HISTORY_CUTS = ("auto", "none", "qrecc", "cast")  # mirrors topics.cuts.CUTS (+ auto) without importing it
 
 

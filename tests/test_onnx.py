@@ -51,6 +51,7 @@ def test_onnx_backend_errors(random_splade):
 
 
 def test_search_with_onnx_backend_gives_the_torch_run(sample_index, lexical_splade, tmp_path):
-    runs = {backend: search_sample(sample_index, lexical_splade, tmp_path / f"{backend}.trec", "--backend", backend)
+    runs = {backend: search_sample(sample_index, lexical_splade, tmp_path / f"{backend}.trec",
+                                   "--encoder-backend", backend)
             for backend in ("torch", "onnx")}
     assert runs["onnx"] == runs["torch"] != ""

@@ -16,6 +16,7 @@ import numpy as np
 
 from disco_pyserini.encode.export import METADATA, read_metadata
 from disco_pyserini.errors import InputError
+from disco_pyserini.index.layout import write_info
 from disco_pyserini.jvm import anserini_jar, find_java_home
 from disco_pyserini.quantize import check_integer_vector
 
@@ -97,7 +98,7 @@ def java_command(java_home: str, heap: str | None = None) -> list[str]:
 
 def run_index_collection(input_dir: Path, index_dir: Path, collection_args: list[str], *, threads: int,
                          expected: int | None, overwrite: bool, verbose: bool,
-                         metadata_dir: Path | None = None) -> IndexStats:
+                         metadata_dir: Path | None = None, info: dict | None = None) -> IndexStats:
     """Run Anserini's IndexCollection into a temporary directory and rename it to ``index_dir`` on success."""
     import time
 
@@ -124,6 +125,8 @@ def run_index_collection(input_dir: Path, index_dir: Path, collection_args: list
                              input_dir)
         if metadata_dir is not None and (metadata_dir / METADATA).exists():
             shutil.copyfile(metadata_dir / METADATA, tmp / METADATA)
+        if info is not None:
+            write_info(tmp, info)
         if index_dir.exists():
             shutil.rmtree(index_dir)
         os.replace(tmp, index_dir)
@@ -139,7 +142,7 @@ def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, t
     when complete).
 
     The export's ``encoding.json`` is copied into the index so searches can check that queries use
-    the same quantisation factor.
+    the same quantisation factor, and ``backend.json`` records that this is a Lucene index.
     """
     input_dir, index_dir = Path(input_dir), Path(index_dir)
     files = collection_files(input_dir)
@@ -149,7 +152,8 @@ def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, t
     args = ["-collection", "JsonVectorCollection", "-impact", "-pretokenized"]
     args += ["-storeRaw"] * store_raw + ["-optimize"] * optimize
     return run_index_collection(input_dir, index_dir, args, threads=threads, expected=expected,
-                                overwrite=overwrite, verbose=verbose, metadata_dir=input_dir)
+                                overwrite=overwrite, verbose=verbose, metadata_dir=input_dir,
+                                info={"backend": "lucene", "documents": expected, "store_raw": store_raw})
 
 
 def _indexed_count(log: str) -> int | None:

@@ -1,4 +1,5 @@
-"""Conversational search over Anserini indexes (impact and BM25)."""
+"""Conversational search over impact indexes (Lucene, BMP, Seismic) and BM25 baselines."""
+from disco_pyserini.search.backends import EngineOptions, open_searcher
 from disco_pyserini.search.searcher import Bm25Searcher, Hit, ImpactSearcher
 
-__all__ = ["Bm25Searcher", "Hit", "ImpactSearcher"]
+__all__ = ["Bm25Searcher", "EngineOptions", "Hit", "ImpactSearcher", "open_searcher"]

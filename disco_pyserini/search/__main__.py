@@ -12,9 +12,9 @@ from disco_pyserini.errors import InputError
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m disco_pyserini.search",
-        description="Encode each conversational turn with a DiSCo/SPLADE query encoder and search a Lucene impact "
-                    "index; writes a TREC run.")
-    parser.add_argument("--index", required=True, help="Lucene impact index (from disco_pyserini.index)")
+        description="Encode each conversational turn with a DiSCo/SPLADE query encoder and search an impact index "
+                    "(Lucene, BMP or Seismic); writes a TREC run.")
+    parser.add_argument("--index", required=True, help="index from disco_pyserini.index (any --backend)")
     parser.add_argument("--topics", required=True, help="topics: CAsT JSON, our conversation JSONL, ...")
     parser.add_argument("--topics-format", default=None, help="topic format (default: detected from the file)")
     parser.add_argument("--encoder", default=None, help="query encoder: hub name or local path (impact search)")
@@ -34,17 +34,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="TREC run file to write (what it was made from goes beside it, in OUTPUT.meta.json)")
     parser.add_argument("--hits", type=int, default=1000, help="documents per query (default 1000)")
     parser.add_argument("--batch-size", type=int, default=32, help="queries per encoder batch and search batch")
-    parser.add_argument("--threads", type=int, default=1, help="Java search threads")
+    parser.add_argument("--threads", type=int, default=1, help="search threads (Lucene, Seismic; BMP runs one)")
     parser.add_argument("--device", default=None, help="encoder device (default: cuda if available)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
-    parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],
-                        help="torch, or onnx: ONNX Runtime on the CPU (exported once, cached; needs the onnx extra)")
     parser.add_argument("--max-length", type=int, default=256, help="query token limit (DiSCo: 256)")
     parser.add_argument("--quantization-factor", type=float, default=None,
                         help="query impact = round(weight * factor); default: the index's (encoding.json) or 100")
     parser.add_argument("--query-topk", type=int, default=None, metavar="K",
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
     parser.add_argument("--run-tag", default=None, help="run tag (default: disco or bm25, with -<policy> unless disco)")
+    cli.add_engine_args(parser)
     return parser.parse_args(argv)
 
 
@@ -54,6 +53,7 @@ def _policy_options(args: argparse.Namespace) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    backend, engine = cli.engine_args(args)
     if not args.bm25 and not args.encoder:
         raise InputError("--encoder is required (or --bm25 for a BM25 baseline)")
     from disco_pyserini.search.pipeline import SearchOptions, search_topics
@@ -62,9 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         encoder=args.encoder, tokenizer=args.tokenizer, topics_format=args.topics_format, policy=args.policy,
         policy_options=_policy_options(args), rewrites=dict(args.rewrites), hits=args.hits,
         batch_size=args.batch_size, threads=args.threads, device=args.device, dtype=args.dtype,
-        backend=args.backend, max_length=args.max_length, quantization_factor=args.quantization_factor,
-        query_topk=args.query_topk, bm25=args.bm25, k1=args.k1, b=args.b, run_tag=args.run_tag,
-        history_cut=args.history_cut, history_responses=args.history_responses,
+        encoder_backend=args.encoder_backend, backend=backend, engine=engine, max_length=args.max_length,
+        quantization_factor=args.quantization_factor, query_topk=args.query_topk, bm25=args.bm25, k1=args.k1,
+        b=args.b, run_tag=args.run_tag, history_cut=args.history_cut, history_responses=args.history_responses,
         responses_from=args.responses_from, strict=args.strict)
     stats = search_topics(args.index, args.topics, args.output, options)
     print(f"searched {stats.queries} turns ({stats.encode_seconds:.1f}s encoding, {stats.search_seconds:.1f}s "

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from disco_pyserini.errors import InputError
 from disco_pyserini.quantize import DEFAULT_FACTOR
+from disco_pyserini.search.backends import EngineOptions
 
 
 class SearchStats(NamedTuple):
@@ -21,7 +22,9 @@ class SearchOptions:
     """How ``search_topics`` formulates, encodes and searches each turn (the search CLI fills one).
 
     ``encoder`` is required for impact search; ``bm25`` searches the formulated text with BM25
-    instead (baseline rows over an index built with ``index --bm25``).
+    instead (baseline rows over an index built with ``index --bm25``). ``backend`` is the search
+    engine (``lucene``, ``bmp``, ``seismic``; None: the one the index records), with its knobs in
+    ``engine``; ``encoder_backend`` runs the query encoder on ``torch`` or ``onnx``.
     """
 
     encoder: str | None = None
@@ -39,7 +42,9 @@ class SearchOptions:
     threads: int = 1
     device: str | None = None
     dtype: str = "auto"
-    backend: str = "torch"
+    encoder_backend: str = "torch"
+    backend: str | None = None
+    engine: EngineOptions = dataclasses.field(default_factory=EngineOptions)
     max_length: int = 256
     quantization_factor: float | None = None
     query_topk: int | None = None
@@ -94,8 +99,9 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
     from disco_pyserini.encode.batching import length_sorted_batches
     from disco_pyserini.encode.conversations import load_conversations
     from disco_pyserini.encode.trained import training_config
+    from disco_pyserini.search.backends import open_searcher
     from disco_pyserini.search.run_file import write_run, write_run_metadata
-    from disco_pyserini.search.searcher import Bm25Searcher, ImpactSearcher
+    from disco_pyserini.search.searcher import Bm25Searcher
     from disco_pyserini.topics import formulate
 
     options = options or SearchOptions()
@@ -110,6 +116,8 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
     policy_options = dict(options.policy_options, cut=conversations.history_cut, responses=responses,
                           fallback=True)
     if options.bm25:
+        if options.backend not in (None, "lucene"):
+            raise InputError("--bm25 searches a Lucene BM25 index; drop --backend")
         searcher = Bm25Searcher(index, options.k1, options.b)
 
         def queries(batch):
@@ -119,12 +127,12 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
 
         if options.encoder is None:
             raise InputError("an impact search needs --encoder (or pass --bm25 with a BM25 index)")
-        searcher = ImpactSearcher(index)
+        searcher = open_searcher(index, options.backend, options.engine)
         query_encoder = DiscoQueryEncoder(
             options.encoder, options.tokenizer, device=options.device, max_length=options.max_length,
             quantization_factor=index_factor(searcher.metadata, options.quantization_factor, index),
             policy=policy, dtype=options.dtype, batch_size=options.batch_size,
-            policy_options=options.policy_options, top_k=options.query_topk, backend=options.backend,
+            policy_options=options.policy_options, top_k=options.query_topk, backend=options.encoder_backend,
             history_cut=conversations.history_cut, history_responses=responses, fallback=True)
         queries = query_encoder.encode_batch
     # Batches of similar length pad less: DiSCo inputs run from a few tokens (first turns) to 256. The run file

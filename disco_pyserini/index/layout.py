@@ -1,0 +1,151 @@
+"""What an index folder holds besides the engine's own files: its backend, doc ids, terms and vectors.
+
+Every index built by ``python -m disco_pyserini.index`` records its engine in ``backend.json``
+(``{"backend": "lucene" | "bmp" | "seismic", ...}``) beside the copy of the export's
+``encoding.json``, so search infers the engine and refuses a mismatch. Lucene indexes built before
+that file existed are recognised by their ``segments_*`` files.
+
+BMP and Seismic number documents and terms themselves, so their folders also keep the mappings:
+
+``docids.txt``      external doc id of row ``i`` on line ``i`` (the engines index row numbers)
+``terms.json``      the vocabulary: term id ``j`` is ``terms[j]``
+``contents.jsonl``  with ``--store-raw``: each document's text as a JSON string, one per line
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import mmap
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from disco_pyserini.errors import InputError
+
+BACKENDS = ("lucene", "bmp", "seismic")
+INFO = "backend.json"
+DOCIDS = "docids.txt"
+TERMS = "terms.json"
+CONTENTS = "contents.jsonl"
+# The Python package that provides each engine (for the "not installed" error).
+PACKAGES = {"bmp": "bmp", "seismic": "pyseismic-lsr"}
+
+
+def read_info(index_dir: str | os.PathLike) -> dict | None:
+    """The ``backend.json`` of an index, if it has one."""
+    path = Path(index_dir) / INFO
+    if not path.exists():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InputError(f"malformed JSON ({error.msg}); rebuild the index", path) from None
+    if not isinstance(info, dict) or info.get("backend") not in BACKENDS:
+        raise InputError(f"unknown backend {info.get('backend') if isinstance(info, dict) else info!r}; "
+                         f"expected one of {', '.join(BACKENDS)}", path)
+    return info
+
+
+def detect_backend(index_dir: str | os.PathLike) -> str:
+    """The engine an index folder was built for (``backend.json``, else Lucene's ``segments_*``)."""
+    index_dir = Path(index_dir)
+    if not index_dir.is_dir():
+        raise InputError("no such index directory; build one with 'python -m disco_pyserini.index'", index_dir)
+    info = read_info(index_dir)
+    if info is not None:
+        return info["backend"]
+    if any(index_dir.glob("segments_*")):
+        return "lucene"
+    raise InputError("not an index (no backend.json, no Lucene segments_* file); build one with "
+                     "'python -m disco_pyserini.index'", index_dir)
+
+
+def check_backend(index_dir: str | os.PathLike, requested: str | None) -> str:
+    """The index's backend; ``requested`` (the ``--backend`` flag), when given, must match it."""
+    found = detect_backend(index_dir)
+    if requested is not None and requested != found:
+        raise InputError(f"this is a {found} index, not {requested}; drop --backend (it is inferred from the "
+                         f"index) or build a {requested} index with 'python -m disco_pyserini.index --backend "
+                         f"{requested}'", index_dir)
+    return found
+
+
+def import_engine(backend: str):
+    """Import an engine's Python package, or explain how to install it."""
+    import importlib
+
+    module = {"bmp": "bmp", "seismic": "seismic"}[backend]
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError(f"the {backend} backend needs the {PACKAGES[backend]} package: "
+                         'pip install "disco-pyserini[fast]"') from None
+
+
+def write_info(directory: Path, info: dict) -> None:
+    (directory / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def staging(index_dir: Path, overwrite: bool) -> Iterator[Path]:
+    """A temporary folder beside ``index_dir`` that replaces it only when the block succeeds."""
+    if index_dir.exists() and not overwrite:
+        raise InputError("index already exists; remove it or pass --overwrite", index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        if index_dir.exists():
+            shutil.rmtree(index_dir)
+        os.replace(tmp, index_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class LineStore:
+    """Random access to the lines of a text file (memory-mapped; 8 bytes of offsets per line).
+
+    Holds doc ids of collections with millions of documents without a Python string per line.
+    """
+
+    def __init__(self, path: str | os.PathLike, expected: int | None = None):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise InputError("missing mapping file; the index is incomplete, rebuild it", self.path)
+        self._file = open(self.path, "rb")
+        size = os.fstat(self._file.fileno()).st_size
+        self._buffer = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        ends = np.flatnonzero(np.frombuffer(self._buffer, dtype=np.uint8) == ord("\n")) if size else np.empty(0, int)
+        self._starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64) if len(ends) else ends
+        self._ends = ends
+        if expected is not None and len(ends) != expected:
+            raise InputError(f"has {len(ends)} lines for {expected} documents; rebuild the index", self.path)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, row: int) -> str:
+        return self._buffer[self._starts[row]:self._ends[row]].decode("utf-8")
+
+    def close(self) -> None:
+        if isinstance(self._buffer, mmap.mmap):
+            self._buffer.close()
+        self._file.close()
+
+
+def read_terms(index_dir: Path) -> dict[str, int]:
+    """``{term: id}`` of an index's vocabulary."""
+    path = index_dir / TERMS
+    if not path.exists():
+        raise InputError("missing mapping file; the index is incomplete, rebuild it", path)
+    return {term: i for i, term in enumerate(json.loads(path.read_text(encoding="utf-8")))}
+
+
+def folder_bytes(directory: str | os.PathLike) -> int:
+    """Total size of the files in an index folder."""
+    return sum(p.stat().st_size for p in Path(directory).rglob("*") if p.is_file())
