@@ -75,6 +75,7 @@ def converse(searcher, encoder, lines: TextIO, out: TextIO, hits: int = 3, terms
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    cli.check_at_least_one(args, "hits", "terms")
     backend, engine = cli.engine_args(args)
     from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.search.backends import open_searcher

@@ -51,11 +51,12 @@ def step(message: str) -> None:
     print(f"==> {message}", file=sys.stderr, flush=True)
 
 
-def train_students(work: Path, model: Path, device: str = "cpu", progress: bool = False) -> dict[str, Path]:
+def train_students(work: Path, model: Path, index: Path, names: Sequence[str] = tuple(STUDENTS),
+                   device: str = "cpu", progress: bool = False) -> dict[str, Path]:
     """The distillation part of the recipe on the sample's training conversations; ``{student name: folder}``.
 
-    Needs ``work/index`` (the sample corpus indexed with ``model``). Everything goes through the
-    toolkit's own commands, as a user would run them.
+    ``index`` is the sample corpus indexed with ``model``; ``names`` choose among :data:`STUDENTS`.
+    Everything goes through the toolkit's own commands, as a user would run them.
     """
     from disco_pyserini.sample import CORPUS, TRAIN_CONVERSATIONS, TRAIN_QRELS
     from disco_pyserini.search.pipeline import SearchOptions, search_topics
@@ -63,7 +64,7 @@ def train_students(work: Path, model: Path, device: str = "cpu", progress: bool 
 
     train = work / "train"
     teacher_run = train / "teacher.manual.trec"
-    search_topics(work / "index", TRAIN_CONVERSATIONS, teacher_run,
+    search_topics(index, TRAIN_CONVERSATIONS, teacher_run,
                   SearchOptions(str(model), policy="manual", hits=50, device=device, progress=progress))
     distillation = train / "distill.jsonl"
     build = ["build", "--topics", str(TRAIN_CONVERSATIONS), "--qrels", str(TRAIN_QRELS), "--run", str(teacher_run),
@@ -71,7 +72,8 @@ def train_students(work: Path, model: Path, device: str = "cpu", progress: bool 
              *POOL, "--device", device, "--output", str(distillation)]
     _quietly(train_main, build + ([] if progress else ["--no-progress"]))
     students = {}
-    for name, teachers in STUDENTS.items():
+    for name in names:
+        teachers = STUDENTS[name]
         config = train / f"{name}.json"
         config.write_text(json.dumps({"distillation": str(distillation), "corpus": str(CORPUS), "model": str(model),
                                       "teachers": teachers, **TRAINING}), encoding="utf-8")
@@ -133,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_bm25_index(CORPUS, work / "bm25", threads=args.threads, overwrite=True)
     print(f"    {stats.documents} documents indexed", file=sys.stderr)
     step("distilling the teachers into students: teacher run, train build, train (2 students x 300 CPU steps)")
-    students = train_students(work, model, args.device)
+    students = train_students(work, model, work / "index", device=args.device)
     searches = [("splade", policy, "tiny-lexical", model) for policy in ("raw", "concat", "disco", "manual")]
     searches += [("splade", "rewrite:expansion", "tiny-lexical", model)]
     searches += [("splade", "disco", name, path) for name, path in students.items()]

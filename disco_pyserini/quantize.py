@@ -37,10 +37,18 @@ def quantize(vector: Mapping[str, float], factor: float = DEFAULT_FACTOR) -> dic
     return out
 
 
+MAX_IMPACT = 2**31 - 1
+"""Lucene stores impacts as Java ints: a larger weight would wrap around to a negative one."""
+
+
 def check_integer_vector(vector: Mapping[str, object], where: str = "vector") -> dict[str, int]:
-    """Validate a pre-quantised vector: every weight a non-negative integer (ints or integral floats)."""
+    """Validate a pre-quantised vector: every weight a non-negative integer below 2^31 (ints or integral floats),
+    every term one non-empty token (Anserini splits pretokenized terms on whitespace)."""
     out = {}
     for term, weight in vector.items():
+        if not isinstance(term, str) or not term or len(term.split()) != 1 or term != term.strip():
+            raise InputError(f"{where}: term {term!r} is empty or contains whitespace; Anserini would split it into "
+                             "other terms")
         if isinstance(weight, bool) or not isinstance(weight, (int, float, np.integer, np.floating)):
             raise InputError(f"{where}: weight of {term!r} is {weight!r}, not a number")
         if float(weight) != int(weight):
@@ -49,6 +57,9 @@ def check_integer_vector(vector: Mapping[str, object], where: str = "vector") ->
                 "Quantise first (disco_pyserini.quantize.quantize(vector, factor))")
         if weight < 0:
             raise InputError(f"{where}: weight of {term!r} is negative ({weight}); impacts must be >= 0")
+        if weight > MAX_IMPACT:
+            raise InputError(f"{where}: weight of {term!r} is {int(weight)}, over Lucene's {MAX_IMPACT}; quantise "
+                             "with a smaller factor")
         if weight:
             out[term] = int(weight)
     return out

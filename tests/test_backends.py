@@ -17,7 +17,9 @@ pytest.importorskip("bmp")
 pytest.importorskip("seismic")
 
 # Seismic is approximate: on the sample's DiSCo queries its top 10 must hold at least this share of Lucene's top 10
-# (tie-aware: a hit counts when its exact score reaches Lucene's 10th score). Measured: 0.99 at the defaults.
+# (tie-aware: a hit counts when its exact score reaches Lucene's 10th score). Measured on the sample world, whose
+# creatures' passages nearly tie: 0.995 with block summaries keeping 80% of their mass (the test index), 0.88 at
+# Seismic's default 40%.
 SEISMIC_MIN_OVERLAP = 0.95
 
 
@@ -31,9 +33,9 @@ def index_cli(*args: str) -> int:
 def fast_indexes(sample_index, tmp_path_factory) -> Path:
     """The sample's vectors indexed by BMP and Seismic, beside the session's Lucene index."""
     root = tmp_path_factory.mktemp("fast_indexes")
-    for backend in ("bmp", "seismic"):
+    for backend, knobs in (("bmp", ()), ("seismic", ("--seismic-summary-energy", "0.8"))):
         assert index_cli("--backend", backend, "--input", str(sample_index / "vectors"), "--index",
-                         str(root / backend), "--store-raw") == 0
+                         str(root / backend), "--store-raw", *knobs) == 0
     (root / "lucene").symlink_to(sample_index / "index")
     return root
 
@@ -194,8 +196,8 @@ def test_chat_shows_passages_from_a_bmp_index(fast_indexes, lexical_splade):
 
     out = io.StringIO()
     converse(open_searcher(fast_indexes / "bmp"), DiscoQueryEncoder(str(lexical_splade), device="cpu"),
-             io.StringIO("What is the natural habitat of the giraffe?\n"), out, hits=1)
-    assert "giraffe" in out.getvalue().splitlines()[1].lower()
+             io.StringIO("What is the habitat of the tenolo?\n"), out, hits=1)
+    assert "the habitat of the tenolo" in out.getvalue().splitlines()[1].lower()
 
 
 def one_line_error(capsys, code: int) -> str:

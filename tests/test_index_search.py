@@ -206,10 +206,10 @@ def test_llm_rewrite_files_are_searched_as_a_named_source(tmp_path):
     # no rewrite file: the raw utterances are searched, with one warning; --strict refuses
     missing = run_cli(*common, "--policy", "rewrite:llm", "--output", str(tmp_path / "none.txt"))
     raw = run_cli(*common, "--policy", "raw", "--output", str(tmp_path / "raw.txt"))
-    assert missing.returncode == 0 and missing.stderr.count("76 of 76 turns have no llm rewrite") == 1
+    assert missing.returncode == 0 and missing.stderr.count("80 of 80 turns have no llm rewrite") == 1
     assert untagged(tmp_path / "none.txt") == untagged(tmp_path / "raw.txt")
     strict = run_cli(*common, "--policy", "rewrite:llm", "--strict", "--output", str(tmp_path / "strict.txt"))
-    assert strict.returncode == 2 and "76 of 76 turns have no llm rewrite" in strict.stderr
+    assert strict.returncode == 2 and "80 of 80 turns have no llm rewrite" in strict.stderr
     assert not (tmp_path / "strict.txt").exists()
 
 
@@ -226,7 +226,7 @@ def test_duplicate_turn_ids_are_refused_and_runs_keep_topic_order(sample_index, 
     assert qids == [turn.query_id for turn in load_turns(CONVERSATIONS)]
     first = CONVERSATIONS.read_text().splitlines()[0]
     twice = write_jsonl(tmp_path / "twice.jsonl", [json.loads(first), json.loads(first)])
-    with pytest.raises(InputError, match="query id 'c1_1' occurs twice"):
+    with pytest.raises(InputError, match="query id 'c121_1' occurs twice"):
         load_turns(twice)
 
 
@@ -248,4 +248,4 @@ def test_query_topk_flag_prunes_search_and_encoded_queries(sample_index, lexical
     assert encode_main(["queries", "--encoder", str(lexical_splade), "--topics", str(CONVERSATIONS), "--output",
                         str(encoded), "--device", "cpu", "--query-topk", "2"]) == 0
     vectors = [json.loads(line)["vector"] for line in encoded.read_text().splitlines()]
-    assert len(vectors) == 76 and max(map(len, vectors)) == 2
+    assert len(vectors) == 80 and max(map(len, vectors)) == 2

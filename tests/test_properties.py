@@ -14,11 +14,12 @@ from disco_pyserini.topics import FORMATS, Exchange, Turn, formulate, load_topic
 
 weights = st.floats(min_value=0, max_value=50, allow_nan=False, width=32)
 terms = st.text(min_size=1, max_size=12)
+tokens = terms.filter(lambda term: len(term.split()) == 1 and term == term.strip())  # what Anserini keeps as one term
 factors = st.sampled_from([1.0, 25.0, 51.2, 100.0, 1000.0])
 words = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30).filter(str.strip)
 
 
-@given(st.dictionaries(terms, weights, max_size=40), factors)
+@given(st.dictionaries(tokens, weights, max_size=40), factors)
 def test_quantisation_is_round_half_even_of_the_scaled_weight(vector, factor):
     ints = quantize(vector, factor)
     assert all(type(w) is int and w > 0 for w in ints.values())
@@ -26,6 +27,18 @@ def test_quantisation_is_round_half_even_of_the_scaled_weight(vector, factor):
     keep, values = quantize_arrays(np.array(list(vector.values()), dtype=np.float32), factor)
     assert dict(zip(np.array(list(vector), dtype=object)[keep].tolist(), values.tolist())) == ints
     assert check_integer_vector(ints) == ints  # quantised vectors always pass the index-time check
+
+
+@given(terms, st.integers(min_value=0, max_value=2**32))
+def test_index_time_check_refuses_what_lucene_would_mangle(term, weight):
+    """A term Anserini would split on whitespace, or a weight past Java's int range, is refused, never altered."""
+    mangled = len(term.split()) != 1 or term != term.strip() or weight > 2**31 - 1
+    try:
+        checked = check_integer_vector({term: weight})
+    except InputError:
+        assert mangled
+    else:
+        assert not mangled and checked == ({term: weight} if weight else {})
 
 
 @given(st.dictionaries(terms, weights, min_size=1, max_size=20), st.dictionaries(terms, weights, max_size=20), factors)
@@ -38,10 +51,10 @@ def test_quantised_dot_product_tracks_the_float_one(query, doc, factor):
     assert abs(exact - approx) <= bound + 1e-6 * max(1.0, exact)
 
 
-@given(st.dictionaries(terms, st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers()),
+@given(st.dictionaries(tokens, st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers()),
                        min_size=1, max_size=5))
-def test_integer_check_accepts_exactly_non_negative_integers(vector):
-    valid = all(float(w) == int(w) and w >= 0 for w in vector.values())
+def test_integer_check_accepts_exactly_non_negative_integers_below_2_31(vector):
+    valid = all(float(w) == int(w) and 0 <= w < 2**31 for w in vector.values())
     try:
         checked = check_integer_vector(vector)
     except InputError:
@@ -69,7 +82,7 @@ def test_disco_input_is_newest_first_and_keeps_every_part(utterance, history):
     assert formulate(turn, "utterances").split(" [SEP] ")[0] == parts[0]
 
 
-@given(st.lists(st.fixed_dictionaries({"id": words, "vector": st.dictionaries(terms, st.integers(1, 10**6))}),
+@given(st.lists(st.fixed_dictionaries({"id": words, "vector": st.dictionaries(tokens, st.integers(1, 10**6))}),
                 max_size=10))
 def test_jsonl_export_lines_round_trip(records):
     for record in records:

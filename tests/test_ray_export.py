@@ -18,7 +18,7 @@ from disco_pyserini.encode.splade import SpladeEncoder  # noqa: E402
 from disco_pyserini.errors import InputError  # noqa: E402
 from disco_pyserini.sample import CORPUS  # noqa: E402
 
-DOCS_PER_FILE = 100  # the sample's 442 passages: 5 part files for 2 actors
+DOCS_PER_FILE = 300  # the sample's 1,260 passages: 5 part files for 2 actors
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +52,9 @@ def _export(options, out: Path, corpus: Path = CORPUS, **kwargs):
 def test_two_actors_write_the_single_process_vectors_and_resume(cluster, options, single_process, tmp_path):
     out = tmp_path / "vectors"
     stats = _export(options, out)
-    assert (stats.documents, stats.skipped, stats.files) == (442, 0, 5)
+    assert (stats.documents, stats.skipped, stats.files) == (1260, 0, 5)
     expected = dict(iter_vectors(single_process))
-    assert len(expected) == 442 and dict(iter_vectors(out)) == expected  # same ids, same integer vectors
+    assert len(expected) == 1260 and dict(iter_vectors(out)) == expected  # same ids, same integer vectors
     # here the part boundaries are the same too, so the files are byte for byte the single process's
     names = sorted(p.name for p in single_process.iterdir())
     assert sorted(p.name for p in out.iterdir()) == names
@@ -65,7 +65,7 @@ def test_two_actors_write_the_single_process_vectors_and_resume(cluster, options
     (out / "part-000-00003.jsonl").write_text('{"id": "x", "vector": {}}\n')
     (out / ".part-000-00002.jsonl.abc.tmp").write_text("half")
     stats = _export(options, out)
-    assert (stats.documents, stats.skipped, stats.files) == (200, 242, 5)
+    assert (stats.documents, stats.skipped, stats.files) == (600, 660, 5)
     assert list(iter_vectors(out)) == list(iter_vectors(single_process))
     assert not list(out.glob(".*"))
 
@@ -78,9 +78,9 @@ def test_bad_record_in_a_worker_is_one_error_line_and_leaves_no_output(cluster, 
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(lines[:299]) + '{"id": "bad", "contents": \n' + "".join(lines[299:]), encoding="utf-8")
     out = tmp_path / "vectors"
-    # one part file of 443 documents, whose reader meets the bad record
+    # one part file of 1,261 documents, whose reader meets the bad record
     status = cli.run(main, ["docs", "--encoder", str(lexical_splade), "--corpus", str(corpus), "--output", str(out),
-                            "--docs-per-file", "1000", "--ray", "--ray-actors", "2", "--ray-gpus-per-actor", "0"])
+                            "--docs-per-file", "2000", "--ray", "--ray-actors", "2", "--ray-gpus-per-actor", "0"])
     err = capfd.readouterr().err
     assert status == 2
     assert err.strip().splitlines()[-1] == (f"error: {corpus}:300: malformed JSON: Expecting value (column 27); "

@@ -169,7 +169,7 @@ def test_search_records_the_cut_and_fallbacks_in_the_run_metadata(sample_index, 
     run = tmp_path / "run.trec"
     search_sample(sample_index, lexical_splade, run, "--history-cut", "qrecc", "--policy", "raw")
     meta = json.loads((tmp_path / "run.trec.meta.json").read_text())
-    assert meta["history_cut"] == "qrecc" and meta["policy"] == "raw" and meta["turns"] == 76
+    assert meta["history_cut"] == "qrecc" and meta["policy"] == "raw" and meta["turns"] == 80
     assert meta["topics_format"] == "jsonl" and meta["encoder"] == str(lexical_splade)
 
 

@@ -218,3 +218,135 @@ def json_load(path: Path):
     import json
 
     return json.loads(path.read_text())
+
+
+def test_a_line_separator_inside_a_rewrite_is_text(tmp_path):
+    from disco_pyserini.topics.rewrites import read_rewrites
+
+    path = tmp_path / "rewrites.jsonl"
+    path.write_text('{"qid": "q1", "rewrite": "first\u2028part"}\n{"qid": "q2", "rewrite": "two"}\n', encoding="utf-8")
+    assert read_rewrites(path) == {"q1": "first\u2028part", "q2": "two"}
+    tsv = tmp_path / "rewrites.tsv"
+    tsv.write_text("q1\tcarriage\rreturn\nq2\tok\n", encoding="utf-8")
+    assert read_rewrites(tsv) == {"q1": "carriage\rreturn", "q2": "ok"}
+
+
+def _vectors(folder: Path, records: list[dict]) -> Path:
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "part-000-00000.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (folder / "encoding.json").write_text(json.dumps({"format": "disco-pyserini/impact-v1",
+                                                      "quantization_factor": 100}))
+    return folder
+
+
+DOCS = [{"id": f"d{i}", "contents": f"text {i}", "vector": {"panda": 100 + i, f"t{i}": 50}} for i in range(5)]
+
+
+@pytest.mark.parametrize("target", ["input", "inside-input", "other-files", "a-file"])
+def test_index_overwrite_never_deletes_what_is_not_an_index(tmp_path, target):
+    from disco_pyserini.index import build_index
+
+    vectors = _vectors(tmp_path / "vectors", DOCS)
+    index = {"input": vectors, "inside-input": vectors / "index", "other-files": tmp_path / "mine",
+             "a-file": tmp_path / "file"}[target]
+    if target == "other-files":
+        index.mkdir()
+        (index / "notes.txt").write_text("precious")
+    elif target == "a-file":
+        index.write_text("precious")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    message = {"input": "overlap", "inside-input": "overlap", "other-files": "is not an index",
+               "a-file": "--index is a file"}[target]
+    with pytest.raises(InputError, match=message):
+        build_index(vectors, index, overwrite=True)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_index_leaves_encoding_json_out_refuses_mangling_weights_and_counts_empty_vectors(tmp_path, capsys):
+    from disco_pyserini.index import build_index
+    from disco_pyserini.search import ImpactSearcher
+
+    records = DOCS + [{"id": "empty", "contents": "", "vector": {}}]
+    stats = build_index(_vectors(tmp_path / "vectors", records), tmp_path / "index")
+    assert stats.documents == 5  # not 6: encoding.json is no document, the empty vector is counted and named
+    assert "1 document(s) have no term (first: empty)" in capsys.readouterr().err
+    assert ImpactSearcher(tmp_path / "index").num_docs == 5
+    # built once more over it: the old index is recognised and replaced
+    assert build_index(tmp_path / "vectors", tmp_path / "index", overwrite=True).documents == 5
+    for bad, message in (({"two words": 3}, "contains whitespace"), ({"big": 2**31}, "over Lucene's 2147483647")):
+        _vectors(tmp_path / "bad", [{"id": "d1", "contents": "", "vector": bad}])
+        with pytest.raises(InputError, match=message):
+            build_index(tmp_path / "bad", tmp_path / "bad-index")
+
+
+def test_killed_index_build_takes_java_with_it_and_the_next_build_cleans_up(tmp_path):
+    import signal
+
+    records = [{"id": f"d{i}", "contents": "", "vector": {f"t{j}": j + 1 for j in range(i % 300)}}
+               for i in range(60_000)]
+    vectors = _vectors(tmp_path / "vectors", records)
+    command = [sys.executable, "-m", "disco_pyserini.index", "--input", str(vectors), "--index",
+               str(tmp_path / "index"), "--threads", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+
+    def java_children() -> list[int]:
+        found = []
+        for status in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                cmdline = status.read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"io.anserini.index.IndexCollection" in cmdline and str(tmp_path).encode() in b" ".join(cmdline):
+                found.append(int(status.parent.name))
+        return found
+
+    deadline = time.time() + 120
+    while not java_children() and time.time() < deadline:
+        time.sleep(0.2)
+    assert java_children(), "Anserini never started"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.time() + 30
+    while java_children() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not java_children(), "Anserini outlived the killed index command"
+    assert list(tmp_path.glob(".index.tmp-*"))  # what the killed build left ...
+    small = _vectors(tmp_path / "small", DOCS)
+    from disco_pyserini.index import build_index
+
+    build_index(small, tmp_path / "index")
+    assert not list(tmp_path.glob(".index.tmp-*"))  # ... the next build cleans
+
+
+def test_wrong_index_kind_long_queries_and_bad_search_flags(tmp_path, sample_index, lexical_splade):
+    from disco_pyserini.index import build_bm25_index
+    from disco_pyserini.sample import CORPUS
+    from disco_pyserini.search import Bm25Searcher, ImpactSearcher
+
+    build_bm25_index(CORPUS, tmp_path / "bm25")
+    with pytest.raises(InputError, match="this is a BM25 index, not an impact one; search it with --bm25"):
+        ImpactSearcher(tmp_path / "bm25")
+    with pytest.raises(InputError, match="this is an impact index, not a BM25 one; drop --bm25"):
+        Bm25Searcher(sample_index / "index")
+    impact = ImpactSearcher(sample_index / "index")
+    terms = {f"t{i}": 1 for i in range(5000)} | {"diet": 100}  # far past Lucene's 1,024 clauses
+    assert impact.search(terms, 5)
+    words = " ".join(["diet"] + [f"w{i}" for i in range(10_000)])
+    assert Bm25Searcher(tmp_path / "bm25").search(words, 5)
+    common = ["disco_pyserini.search", "--index", str(sample_index / "index"), "--topics", str(CONVERSATIONS),
+              "--encoder", str(lexical_splade)]
+    one_line_error(run_cli(*common, "--output", str(tmp_path / "r.trec"), "--hits", "0"), "--hits must be >= 1")
+    one_line_error(run_cli(*common, "--output", str(tmp_path)), "--output is a directory")
+
+
+def test_bm25_index_refuses_duplicate_ids(tmp_path):
+    from disco_pyserini.index import build_bm25_index
+
+    corpus = tmp_path / "corpus.tsv"
+    corpus.write_text("d1\tone\nd2\ttwo\nd1\tagain\n")
+    with pytest.raises(InputError, match="document id 'd1' appears twice"):
+        build_bm25_index(corpus, tmp_path / "bm25")
+    assert not (tmp_path / "bm25").exists()

@@ -9,7 +9,8 @@ import pytest
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM
 
-from disco_pyserini.sample import CONVERSATIONS, CORPUS, DATA_DIR, QRELS, build_tiny_splade
+from disco_pyserini.sample import (CONVERSATIONS, CORPUS, DATA_DIR, QRELS, TRAIN_CONVERSATIONS, TRAIN_QRELS,
+                                   build_tiny_splade)
 from disco_pyserini.sample.build_data import write_sample
 from disco_pyserini.topics.jsonl import load_jsonl
 
@@ -21,9 +22,9 @@ def read_corpus() -> dict[str, str]:
     return {doc["id"]: doc["contents"] for doc in docs}
 
 
-def read_qrels() -> dict[str, dict[str, int]]:
+def read_qrels(path: Path = QRELS) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    for line in QRELS.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         qid, zero, doc_id, rel = line.split()
         assert zero == "0" and doc_id not in qrels[qid]
         qrels[qid][doc_id] = int(rel)
@@ -51,39 +52,48 @@ def loaded(lexical_splade: Path):
 
 def test_corpus_is_small_and_well_formed():
     corpus = read_corpus()
-    assert 300 <= len(corpus) <= 500
+    assert len(corpus) == 140 * 9  # every creature: an overview and eight attribute passages
     assert all(text.strip() and text.endswith(".") for text in corpus.values())
     assert sum(path.stat().st_size for path in DATA_DIR.iterdir()) < 1_000_000
 
 
-def test_conversations_load_with_the_toolkit_reader():
-    turns = list(load_jsonl(CONVERSATIONS))
+def conversations_of(path: Path) -> dict[str, list]:
     conversations = defaultdict(list)
-    for turn in turns:
+    for turn in load_jsonl(path):
         conversations[turn.topic_id].append(turn)
-    assert 12 <= len(conversations) <= 20
-    assert all(3 <= len(c) <= 6 for c in conversations.values())
-    assert len({t.query_id for t in turns}) == len(turns)
-    assert all(t.manual_rewrite and t.response for t in turns)
-    # First turns are self-contained; later turns lean on the context, as in CAsT.
-    firsts = [c[0] for c in conversations.values()]
-    later = [t for c in conversations.values() for t in c[1:]]
-    assert all(t.utterance == t.manual_rewrite for t in firsts)
-    assert all(t.utterance != t.manual_rewrite for t in later)
+    return conversations
+
+
+def test_conversations_load_with_the_toolkit_reader_and_hold_out_their_creatures():
+    test, train = conversations_of(CONVERSATIONS), conversations_of(TRAIN_CONVERSATIONS)
+    assert (len(train), len(test)) == (120, 20)
+    for conversations in (train, test):
+        turns = [t for c in conversations.values() for t in c]
+        assert all(len(c) == 4 for c in conversations.values())
+        assert len({t.query_id for t in turns}) == len(turns)
+        assert all(t.manual_rewrite and t.response and t.rewrite("expansion") for t in turns)
+        # First turns are self-contained; later turns omit the creature, and the history holds the answers.
+        assert all(c[0].utterance == c[0].manual_rewrite for c in conversations.values())
+        assert all(t.utterance != t.manual_rewrite and t.history[-1].response for c in conversations.values()
+                   for t in c[1:])
+
+    def creature(conversation):
+        return conversation[0].utterance.rsplit(" ", 1)[1]
+
+    assert not {creature(c) for c in test.values()} & {creature(c) for c in train.values()}
 
 
 def test_qrels_judge_every_turn_against_existing_docs():
-    corpus, qrels = read_corpus(), read_qrels()
-    qids = {t.query_id for t in load_jsonl(CONVERSATIONS)}
-    assert set(qrels) == qids
-    assert all(doc_id in corpus for judged in qrels.values() for doc_id in judged)
-    assert all(max(judged.values()) == 2 for judged in qrels.values())
-    assert {rel for judged in qrels.values() for rel in judged.values()} == {0, 1, 2}
+    corpus = read_corpus()
+    for conversations, qrels in ((CONVERSATIONS, read_qrels(QRELS)), (TRAIN_CONVERSATIONS, read_qrels(TRAIN_QRELS))):
+        assert set(qrels) == {t.query_id for t in load_jsonl(conversations)}
+        assert all(doc_id in corpus for judged in qrels.values() for doc_id in judged)
+        assert all(sorted(judged.values()) in ([2], [1, 2]) for judged in qrels.values())
 
 
 def test_data_files_match_the_generator(tmp_path: Path):
     write_sample(tmp_path)
-    for name in ("corpus.jsonl", "conversations.jsonl", "qrels.txt"):
+    for name in ("corpus.jsonl", "conversations.jsonl", "qrels.txt", "train.jsonl", "train.qrels.txt"):
         assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), f"{name} is stale: rerun build_data"
 
 
@@ -93,7 +103,7 @@ def test_model_loads_as_a_bert_mlm(loaded):
     tokenizer, model = loaded
     assert isinstance(model, BertForMaskedLM)
     assert model.config.vocab_size == len(tokenizer) and model.config.hidden_size <= 128
-    assert tokenizer.tokenize("The GIRAFFE") == ["the", "giraffe"]
+    assert tokenizer.tokenize("The DIET") == ["the", "diet"]
     specials = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
     assert [tokenizer.convert_tokens_to_ids(t) for t in specials] == [0, 1, 2, 3, 4]
     assert model.get_output_embeddings().weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
@@ -110,13 +120,16 @@ def test_splade_vectors_are_sparse_and_lexical(loaded):
         own = set(tokenizer(text, add_special_tokens=False)["input_ids"])
         active = set(vector.nonzero().flatten().tolist())
         assert active <= own, "a term outside the passage got weight"
-        assert len(active) >= 0.5 * len({t for t in own if tokenizer.convert_ids_to_tokens(t).isalpha()})
-    text = "The giraffe eats acacia leaves."
+        # an attribute passage's facts (its last words, rare in the corpus) carry weight; stopwords never do
+        words = text.rstrip(".").split()[-3:] if ":" in text else []
+        facts = {i for word in words for i in tokenizer(word, add_special_tokens=False)["input_ids"]}
+        assert facts <= active and not active & set(tokenizer.convert_tokens_to_ids(["the", "of"]))
+    text = "The diet of the creature: it eats berries."
     vector = splade(model, tokenizer, [text])[0]
     weight = {term: vector[tokenizer.convert_tokens_to_ids(term)].item()
-              for term in ("giraffe", "acacia", "the", "kyoto")}
-    assert weight["giraffe"] > 0.5 and weight["acacia"] > 0.5
-    assert weight["the"] == 0 and weight["kyoto"] == 0
+              for term in ("diet", "berries", "the", "habitat")}
+    assert weight["diet"] > 0.5 and weight["berries"] > 0.5
+    assert weight["the"] == 0 and weight["habitat"] == 0
 
 
 def test_same_seed_builds_identical_models(lexical_splade: Path, tmp_path: Path):
@@ -136,7 +149,7 @@ def test_too_small_hidden_size_is_refused(tmp_path: Path):
 def test_model_is_trainable(loaded, lexical_splade: Path):
     tokenizer, _ = loaded
     model = AutoModelForMaskedLM.from_pretrained(lexical_splade).train()
-    batch_texts = ["What does the koala eat?", "Kyoto food"]
+    batch_texts = ["What is the diet of the creature?", "habitat forests"]
     batch = tokenizer(batch_texts, padding=True, return_tensors="pt")
     weights = torch.log1p(torch.relu(model(**batch).logits)) * batch["attention_mask"].unsqueeze(-1)
     weights.amax(dim=1).sum().backward()
@@ -168,5 +181,5 @@ def mrr_at_10(tokenizer, model, field: str) -> float:
 def test_rewrites_retrieve_well_and_raw_utterances_do_not(loaded):
     tokenizer, model = loaded
     rewrite, raw = mrr_at_10(tokenizer, model, "manual_rewrite"), mrr_at_10(tokenizer, model, "utterance")
-    assert rewrite >= 0.9
-    assert raw <= 0.7 and rewrite - raw >= 0.3
+    assert rewrite >= 0.8
+    assert raw <= 0.3 and rewrite - raw >= 0.5

@@ -83,12 +83,7 @@ def _docs_metadata(args: argparse.Namespace) -> dict:
             "corpus_path": str(Path(args.corpus).resolve())}
 
 
-def check_positive(args: argparse.Namespace, *names: str) -> None:
-    """Refuse counts below 1 (``--batch-size 0`` would loop forever or divide by zero deep inside)."""
-    for name in names:
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+
 
 
 def _export_on_ray(args: argparse.Namespace, metadata: dict):
@@ -118,7 +113,7 @@ def encode_docs(args: argparse.Namespace) -> int:
 
     from disco_pyserini.encode.export import check_output
 
-    check_positive(args, "batch_size", "max_length", "docs_per_file", "shard_num", "ray_actors")
+    cli.check_at_least_one(args, "batch_size", "max_length", "docs_per_file", "shard_num", "ray_actors")
     metadata = _docs_metadata(args)
     check_output(Path(args.output), metadata, args.overwrite)  # before any model loads
     if args.ray:

@@ -61,18 +61,6 @@ def _named_files(values: Sequence[str] | None, flag: str) -> dict[str, str]:
         raise InputError(f"{flag} with --table: {error}") from None
 
 
-def check_output(path: str | None) -> None:
-    """Refuse an ``--output`` that cannot be written, before any work is done."""
-    if path is None:
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise InputError("--output is a directory; give a file name such as table.md", target)
-    parent = next((p for p in target.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise InputError(f"--output cannot be created: {parent} is a file", target)
-
-
 def paper_main(args: argparse.Namespace) -> int:
     from disco_pyserini.eval.paper import format_paper_table, paper_table
 
@@ -115,7 +103,7 @@ def qrels_main(argv: Sequence[str]) -> int:
     if args.query_ids == "row" and args.output is None:
         raise InputError("--query-ids row needs --output: the qrels folder's file, which --qrels "
                          f"{args.dataset} reads, keeps the runs' <conversation>_<turn> ids")
-    check_output(args.output)
+    cli.check_output_file(args.output, "table.md")
     default = qrels_dir() / DATASETS[args.dataset].filename
     output = args.output or default
     gold = BUILDERS[args.dataset](args.input, args.query_ids)
@@ -138,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "qrels":
         return qrels_main(argv[1:])
     args = parse_args(argv)
-    check_output(args.output)
+    cli.check_output_file(args.output, "table.md")
     if args.table:
         return paper_main(args)
     if not args.qrels or len(args.qrels) != 1:

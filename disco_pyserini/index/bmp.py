@@ -70,7 +70,7 @@ def build_bmp_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, 
 
     started = time.perf_counter()
     input_dir, index_dir = Path(input_dir), Path(index_dir)
-    with staging(index_dir, overwrite) as tmp:
+    with staging(index_dir, overwrite, (input_dir,)) as tmp:
         vectors = read_vectors(input_dir, tmp, store_raw=store_raw, progress=progress)
         if len(vectors.terms) >= U16:
             raise InputError(f"{len(vectors.terms)} distinct terms; BMP indexes at most {U16 - 1} (16-bit term ids). "

@@ -1,6 +1,7 @@
 """Build a Lucene impact index from a JsonVectorCollection with Anserini's IndexCollection."""
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -8,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from array import array
 from pathlib import Path
 from typing import Iterator, NamedTuple
@@ -16,7 +18,7 @@ import numpy as np
 
 from disco_pyserini.encode.export import METADATA, read_metadata
 from disco_pyserini.errors import InputError
-from disco_pyserini.index.layout import write_info
+from disco_pyserini.index.layout import check_replaceable, staging, write_info
 from disco_pyserini.jvm import anserini_jar, find_java_home
 from disco_pyserini.quantize import check_integer_vector
 
@@ -57,23 +59,38 @@ def _records(files: list[Path]) -> Iterator[tuple[Path, int, dict]]:
                 yield path, number, record
 
 
-def validate_collection(files: list[Path]) -> int:
-    """Check every line is ``{"id", "vector": {term: int >= 0}}`` and ids are unique; returns the count.
+class Validated(NamedTuple):
+    """What :func:`validate_collection` found: documents, and the ids of those without a term."""
 
-    Anserini would silently truncate float weights (0.7 -> dropped) and index duplicate ids as two
-    documents, so both are rejected here.
+    documents: int
+    empty: tuple[str, ...]
+
+
+def validate_collection(files: list[Path]) -> Validated:
+    """Check every line is ``{"id", "vector": {term: int >= 0}}`` and ids are unique.
+
+    Anserini would silently truncate float weights (0.7 -> dropped), split a term with a space, wrap
+    weights of 2^31 and more, and index duplicate ids as two documents, so all are rejected here. A
+    document without any term is counted (Anserini skips it: it can never be retrieved).
     """
     hashes = array("q")  # 8 bytes per document, whatever the id lengths
+    empty: list[str] = []
     for path, number, record in _records(files):
+        doc_id = str(record["id"])
+        if not doc_id or len(doc_id.split()) != 1:
+            raise InputError(f"document id {doc_id!r} is empty or contains whitespace; TREC runs split on it",
+                             path, number)
         try:
-            check_integer_vector(record["vector"], f"document {record['id']!r}")
+            vector = check_integer_vector(record["vector"], f"document {doc_id!r}")
         except InputError as error:
             raise InputError(error.problem, path, number) from None
-        hashes.append(hash(str(record["id"])))
+        if not vector:
+            empty.append(doc_id)
+        hashes.append(hash(doc_id))
     values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
     if (counts > 1).any():
         _raise_duplicate(files, set(values[counts > 1].tolist()))
-    return len(hashes)
+    return Validated(len(hashes), tuple(empty))
 
 
 def _raise_duplicate(files: list[Path], suspects: set[int]) -> None:
@@ -96,24 +113,44 @@ def java_command(java_home: str, heap: str | None = None) -> list[str]:
     return command + ["-cp", anserini_jar()]
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child, before exec
+    # Linux: the kernel sends SIGTERM to the Java child when this process dies, even of SIGKILL, so a killed
+    # `index` never leaves Anserini running (and writing into a folder nobody will clean).
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def collection_view(files: list[Path], into: Path) -> Path:
+    """A folder of links to the collection files alone: Anserini reads every file of its ``-input`` folder,
+    and ``encoding.json`` (or anything else beside the parts) is not a document."""
+    into.mkdir()
+    for path in files:
+        (into / path.name).symlink_to(path.resolve())
+    return into
+
+
 def run_index_collection(input_dir: Path, index_dir: Path, collection_args: list[str], *, threads: int,
                          expected: int | None, overwrite: bool, verbose: bool,
-                         metadata_dir: Path | None = None, info: dict | None = None) -> IndexStats:
-    """Run Anserini's IndexCollection into a temporary directory and rename it to ``index_dir`` on success."""
+                         metadata_dir: Path | None = None, info: dict | None = None,
+                         inputs: tuple[Path, ...] = ()) -> IndexStats:
+    """Run Anserini's IndexCollection into a temporary directory and rename it to ``index_dir`` on success.
+
+    ``inputs`` are the user's input paths: ``--overwrite`` never deletes them (:func:`staging`).
+    """
     import time
 
-    if index_dir.exists() and not overwrite:
-        raise InputError("index already exists; remove it or pass --overwrite", index_dir)
     java_home = find_java_home()
-    tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    command = java_command(java_home, os.environ.get("DISCO_JVM_HEAP")) + [
-        "io.anserini.index.IndexCollection", "-input", str(input_dir), "-index", str(tmp),
-        "-generator", "DefaultLuceneDocumentGenerator", "-threads", str(threads), *collection_args]
     started = time.perf_counter()
-    try:
+    with staging(index_dir, overwrite, inputs) as tmp:
+        command = java_command(java_home, os.environ.get("DISCO_JVM_HEAP")) + [
+            "io.anserini.index.IndexCollection", "-input", str(input_dir), "-index", str(tmp / "lucene"),
+            "-generator", "DefaultLuceneDocumentGenerator", "-threads", str(threads), *collection_args]
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env={**os.environ, "JAVA_HOME": java_home})
+                                env={**os.environ, "JAVA_HOME": java_home},
+                                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         if verbose or result.returncode != 0:
             sys.stderr.write(result.stdout)
         if result.returncode != 0:
@@ -123,15 +160,13 @@ def run_index_collection(input_dir: Path, index_dir: Path, collection_args: list
         if expected is not None and indexed is not None and indexed != expected:
             raise InputError(f"Anserini indexed {indexed} of {expected} documents; see its log (run with --verbose)",
                              input_dir)
+        for path in (tmp / "lucene").iterdir():  # the index files go to the top of the folder
+            os.replace(path, tmp / path.name)
+        (tmp / "lucene").rmdir()
         if metadata_dir is not None and (metadata_dir / METADATA).exists():
             shutil.copyfile(metadata_dir / METADATA, tmp / METADATA)
         if info is not None:
             write_info(tmp, info)
-        if index_dir.exists():
-            shutil.rmtree(index_dir)
-        os.replace(tmp, index_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return IndexStats(index_dir, indexed if indexed is not None else (expected or 0), time.perf_counter() - started)
 
 
@@ -146,14 +181,26 @@ def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, t
     """
     input_dir, index_dir = Path(input_dir), Path(index_dir)
     files = collection_files(input_dir)
-    if index_dir.exists() and not overwrite:
-        raise InputError("index already exists; remove it or pass --overwrite", index_dir)
-    expected = validate_collection(files) if validate else None
+    check_replaceable(index_dir, overwrite, (input_dir,))  # before a long validation
+    checked = validate_collection(files) if validate else None
+    if checked is not None and checked.empty:
+        print(f"warning: {len(checked.empty)} document(s) have no term (first: {', '.join(checked.empty[:5])}); "
+              "Anserini does not index them, so they can never be retrieved", file=sys.stderr)
+    expected = None if checked is None else checked.documents - len(checked.empty)
     args = ["-collection", "JsonVectorCollection", "-impact", "-pretokenized"]
     args += ["-storeRaw"] * store_raw + ["-optimize"] * optimize
-    return run_index_collection(input_dir, index_dir, args, threads=threads, expected=expected,
-                                overwrite=overwrite, verbose=verbose, metadata_dir=input_dir,
-                                info={"backend": "lucene", "documents": expected, "store_raw": store_raw})
+    with tempfile.TemporaryDirectory(prefix=f".{index_dir.name}.input-", dir=_parent(index_dir)) as view:
+        return run_index_collection(collection_view(files, Path(view) / "parts"), index_dir, args, threads=threads,
+                                    expected=expected, overwrite=overwrite, verbose=verbose,
+                                    metadata_dir=input_dir, inputs=(input_dir,),
+                                    info={"backend": "lucene", "kind": "impact", "documents": expected,
+                                          "store_raw": store_raw})
+
+
+def _parent(index_dir: Path) -> Path:
+    """``index_dir``'s parent, created: temporary inputs go beside the index (same filesystem, same space)."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    return index_dir.parent
 
 
 def _indexed_count(log: str) -> int | None:

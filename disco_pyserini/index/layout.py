@@ -89,12 +89,48 @@ def write_info(directory: Path, info: dict) -> None:
     (directory / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-@contextlib.contextmanager
-def staging(index_dir: Path, overwrite: bool) -> Iterator[Path]:
-    """A temporary folder beside ``index_dir`` that replaces it only when the block succeeds."""
-    if index_dir.exists() and not overwrite:
+def is_index(directory: Path) -> bool:
+    """Whether ``directory`` is recognisably an index (``backend.json`` or Lucene ``segments_*`` files)."""
+    return (directory / INFO).is_file() or any(directory.glob("segments_*"))
+
+
+def check_replaceable(index_dir: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse to build into ``index_dir`` when that would lose something: it exists (without ``overwrite``),
+    it is a file, a folder that is not an index, or one of the ``inputs`` (or holds or lies inside one)."""
+    target = index_dir.resolve()
+    for source in inputs:
+        source = source.resolve()
+        if target == source or target in source.parents or source in target.parents:
+            raise InputError(f"--index and the input {source} overlap; give the index its own folder (an "
+                             "--overwrite there would delete the input)", index_dir)
+    if not index_dir.exists():
+        return
+    if not index_dir.is_dir():
+        raise InputError("--index is a file; give a directory for the index", index_dir)
+    if not overwrite:
         raise InputError("index already exists; remove it or pass --overwrite", index_dir)
+    if any(index_dir.iterdir()) and not is_index(index_dir):
+        raise InputError("this folder holds files but is not an index; --overwrite only replaces indexes, so "
+                         "give the index its own folder", index_dir)
+
+
+def remove_dead_temporaries(index_dir: Path) -> None:
+    """Delete ``.NAME.tmp-PID`` build folders left beside ``index_dir`` by builds whose process is gone."""
+    for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
+        pid = stale.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staging(index_dir: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> Iterator[Path]:
+    """A temporary folder beside ``index_dir`` that replaces it only when the block succeeds.
+
+    What :func:`check_replaceable` refuses is refused first; temporaries of killed builds are cleaned.
+    """
+    check_replaceable(index_dir, overwrite, inputs)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_temporaries(index_dir)
     tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()

@@ -60,7 +60,7 @@ def build_seismic_index(input_dir: str | os.PathLike, index_dir: str | os.PathLi
 
     started = time.perf_counter()
     input_dir, index_dir = Path(input_dir), Path(index_dir)
-    with staging(index_dir, overwrite) as tmp:
+    with staging(index_dir, overwrite, (input_dir,)) as tmp:
         vectors = read_vectors(input_dir, tmp, store_raw=store_raw, progress=progress)
         large = len(vectors.terms) > U16  # Seismic's default index has 16-bit component ids
         dataset = (seismic.SeismicDatasetLV if large else seismic.SeismicDataset)(dim=len(vectors.terms))

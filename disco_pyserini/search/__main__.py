@@ -56,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend, engine = cli.engine_args(args)
     if not args.bm25 and not args.encoder:
         raise InputError("--encoder is required (or --bm25 for a BM25 baseline)")
+    cli.check_at_least_one(args, "hits", "threads", "batch_size", "max_length")
+    cli.check_output_file(args.output)  # before the topics, the model and the search: not after them
     from disco_pyserini.search.pipeline import SearchOptions, search_topics
 
     options = SearchOptions(

@@ -13,6 +13,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 
 from disco_pyserini.encode.export import read_metadata
 from disco_pyserini.errors import InputError
+from disco_pyserini.index.layout import read_info
 from disco_pyserini.jvm import autoclass
 
 
@@ -23,16 +24,33 @@ class Hit(NamedTuple):
     score: float
 
 
+def index_kind(index_dir: Path) -> str | None:
+    """``impact`` or ``bm25`` for a Lucene index, as its ``backend.json`` records (an older index of ours is
+    told by its ``encoding.json``, which only impact indexes have); ``None`` when unknown (other tools')."""
+    info = read_info(index_dir) or {}
+    if info.get("kind"):
+        return info["kind"]
+    return "impact" if read_metadata(index_dir) is not None else None
+
+
 class _AnseriniSearcher:
     """Shared plumbing: open the index, convert queries, run (batch) searches, fetch raw documents."""
 
     java_class = ""
+    kind = ""
 
     def __init__(self, index_dir: str | os.PathLike):
         index_dir = Path(index_dir)
         if not (index_dir.is_dir() and any(index_dir.glob("segments_*"))):
             raise InputError("not a Lucene index (no segments_* file); build one with "
                              "'python -m disco_pyserini.index'", index_dir)
+        kind = index_kind(index_dir)
+        if kind is not None and kind != self.kind:
+            # Impact queries on a BM25 index (or the reverse) would return meaningless scores, not an error.
+            hint = "search it with --bm25" if kind == "bm25" else "drop --bm25 and give --encoder"
+            names = {"impact": "an impact", "bm25": "a BM25"}
+            raise InputError(f"this is {names.get(kind, kind)} index, not {names[self.kind]} one; {hint}, or build "
+                             "the other kind with 'python -m disco_pyserini.index'", index_dir)
         self.index_dir = index_dir
         self.metadata = read_metadata(index_dir)
         self._searcher = autoclass(self.java_class)(str(index_dir))
@@ -76,6 +94,7 @@ class ImpactSearcher(_AnseriniSearcher):
     """Search a Lucene impact index with integer query impacts: score = ``sum(q[t] * d[t])``."""
 
     java_class = "io.anserini.search.SimpleImpactSearcher"
+    kind = "impact"
 
     def __init__(self, index_dir: str | os.PathLike):
         super().__init__(index_dir)
@@ -92,6 +111,7 @@ class Bm25Searcher(_AnseriniSearcher):
     """BM25 over a passage-text index (``python -m disco_pyserini.index --bm25``), for baseline runs."""
 
     java_class = "io.anserini.search.SimpleSearcher"
+    kind = "bm25"
 
     def __init__(self, index_dir: str | os.PathLike, k1: float = 0.9, b: float = 0.4):
         super().__init__(index_dir)

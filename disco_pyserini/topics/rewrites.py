@@ -20,7 +20,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from disco_pyserini.errors import InputError
-from disco_pyserini.topics._read import PathLike, parse_json, read_text
+from disco_pyserini.textio import text_lines
+from disco_pyserini.topics._read import PathLike, parse_json
 from disco_pyserini.topics.types import Turn
 
 RESERVED = ("manual", "automatic")
@@ -65,7 +66,8 @@ def _columns(names: str, path: PathLike) -> tuple[str, str]:
 
 def _text_rewrites(path: PathLike) -> dict[str, str]:
     rewrites: dict[str, str] = {}
-    for number, line in enumerate(read_text(path).splitlines(), 1):
+    # Lines end at "\n" only: a U+2028 or a lone "\r" inside a rewrite is text, not a new record.
+    for number, line in text_lines(path, "rewrite file"):
         if not line.strip():
             continue
         qid, text = _jsonl_row(line, path, number) if line.lstrip().startswith("{") else _tsv_row(line, path, number)
