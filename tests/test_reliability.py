@@ -350,3 +350,20 @@ def test_bm25_index_refuses_duplicate_ids(tmp_path):
     with pytest.raises(InputError, match="document id 'd1' appears twice"):
         build_bm25_index(corpus, tmp_path / "bm25")
     assert not (tmp_path / "bm25").exists()
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("batch_size=ten", "batch_size must be a whole number, got 'ten'"),
+    ("losses=5", "losses must be a mapping of text to a number, got 5"),
+    ('query_topk="5"', "query_topk must be a whole number or null, got '5'"),
+    ("negatives=-3", "negatives must be >= 0, got -3"),
+    ("output_dir=OUT", "is a file; give a folder for the student"),
+])
+def test_train_config_with_wrong_types_is_one_line(tmp_path, setting, message):
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    setting = setting.replace("OUT", str(taken))
+    result = run_cli("disco_pyserini.train", "--set", "distillation=d.jsonl", "--set", "corpus=c.tsv", "--set",
+                     "model=m", "--set", setting, cwd=tmp_path)
+    one_line_error(result, message)
+    assert taken.read_text() == "mine"

@@ -36,7 +36,7 @@ def test_plain_prompt_holds_history_and_question(tiny_llm):
     rewriter = Rewriter(str(tiny_llm), device="cpu", max_new_tokens=3)
     turn = list(load_topics(CONVERSATIONS))[1]
     prompt = build_prompt(turn, rewriter.tokenizer)
-    assert "Q: What is the natural habitat of the giraffe?" in prompt
+    assert "Q: tell me about the tenolo" in prompt and "A: the tenolo is a creature." in prompt
     assert prompt.endswith(f"Last question: {turn.utterance}\nRewrite:")
 
 

@@ -39,7 +39,8 @@ def test_yaml_config_with_overrides(tmp_path):
 
 @pytest.mark.parametrize("override, message", [
     ('losses={"kll": 1}', "unknown loss 'kll'"), ("fusion=median", "unknown fusion"),
-    ("fusion=merge", "set run_fusion: merge"), ("positive_score=true", "unknown positive_score"),
+    ("fusion=merge", "set run_fusion: merge"), ("positive_score=true", "positive_score must be text, got True"),
+    ("positive_score=exactly", "unknown positive_score"),
     ("in_batch=both", "unknown in_batch"), ("teachers=[1]", "teachers must be a name or a list"),
     ("teacher_run=run.json", "either 'distillation'"), ("lambda_d=0.1", "document encoder is frozen"),
     ("nope=1", "unknown config key")])
@@ -260,7 +261,7 @@ def test_rewrite_scores_are_fp32_dot_products(lexical_splade, tmp_path):
     from disco_pyserini.topics import load_topics
     from disco_pyserini.train.build import dense_vectors
 
-    turns = [turn for turn in load_topics(CONVERSATIONS) if turn.topic_id == "c1"]
+    turns = [turn for turn in load_topics(CONVERSATIONS) if turn.topic_id == "c121"]
     turns = [turn._replace(rewrites=(("copy", turn.utterance),)) for turn in turns]
     docs = [json.loads(line)["id"] for line in CORPUS.read_text().splitlines()]
     run = tmp_path / "run.trec"
@@ -290,9 +291,9 @@ def test_sparsity(lexical_splade):
     from disco_pyserini.encode.splade import SpladeEncoder
 
     encoder = SpladeEncoder(str(lexical_splade), device="cpu")
-    stats = sparsity(encoder, encoder, ["giraffe diet", "kyoto climate"], ["the giraffe eats leaves", "kyoto"])
+    stats = sparsity(encoder, encoder, ["tenolo diet", "bidaka habitat"], ["the tenolo eats seeds", "bidaka"])
     assert stats.query_terms == 2 and 0 < stats.flops <= stats.query_terms
-    assert sparsity(encoder, encoder, ["giraffe diet"], ["giraffe"], query_topk=1).query_terms == 1
+    assert sparsity(encoder, encoder, ["tenolo diet"], ["tenolo"], query_topk=1).query_terms == 1
 
 
 def test_build_and_sparsity_commands(lexical_splade, tmp_path, capsys):
@@ -300,7 +301,7 @@ def test_build_and_sparsity_commands(lexical_splade, tmp_path, capsys):
     from disco_pyserini.topics import load_topics
     from disco_pyserini.train.__main__ import main
 
-    turns = [turn for turn in load_topics(CONVERSATIONS) if turn.topic_id in ("c1", "c2")]
+    turns = [turn for turn in load_topics(CONVERSATIONS) if turn.topic_id in ("c121", "c122")]
     topics = tmp_path / "topics.jsonl"
     topics.write_text("".join(line + "\n" for line in CONVERSATIONS.read_text().splitlines()[:2]))
     rewrites = tmp_path / "copy.jsonl"

@@ -51,6 +51,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import types
+import typing
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -116,6 +118,8 @@ class TrainConfig:
         from disco_pyserini.train.teacher_runs import QID_STYLES, RUN_FUSIONS
         from disco_pyserini.topics.cuts import CUTS, RESPONSES
 
+        if Path(self.output_dir).exists() and not Path(self.output_dir).is_dir():
+            raise InputError(f"output_dir {self.output_dir} is a file; give a folder for the student", source)
         if self.history_cut not in ("auto", *CUTS):
             raise InputError(f"unknown history_cut {self.history_cut!r}; choose auto or one of {', '.join(CUTS)}",
                              source)
@@ -252,4 +256,47 @@ def load_config(path: str | os.PathLike | None = None, overrides: Iterable[str] 
         elif data.get(key) is not None and not (isinstance(data[key], list)
                                                 and all(isinstance(item, str) for item in data[key])):
             raise InputError(f"{key} must be a name or a list of names, got {data[key]!r}", path)
+    check_types(data, path)
     return TrainConfig(**data).validate(path)
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether ``value`` fits the type annotation ``hint`` (the few shapes TrainConfig uses)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is float:  # an int is a number too; a bool is not
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is list:
+        return isinstance(value, list) and all(_matches(item, args[0]) for item in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(_matches(k, args[0]) and _matches(v, args[1])
+                                               for k, v in value.items())
+    return isinstance(value, hint)
+
+
+def _describe(hint: Any) -> str:
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", type(None): "null"}
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in args)
+    if origin is list:
+        return f"a list of {_describe(args[0])}"
+    if origin is dict:
+        return f"a mapping of {_describe(args[0])} to {_describe(args[1])}"
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def check_types(data: dict[str, Any], source: str | os.PathLike | None = None) -> None:
+    """Every key's value has the type its :class:`TrainConfig` field declares (``batch_size: ten`` is an error
+    here, not a traceback deep inside the trainer)."""
+    hints = typing.get_type_hints(TrainConfig)
+    for key, value in data.items():
+        if not _matches(value, hints[key]):
+            raise InputError(f"{key} must be {_describe(hints[key])}, got {value!r}", source)
