@@ -99,8 +99,10 @@ def test_bmp_stays_exact_beyond_its_8_and_16_bit_limits(tmp_path):
         terms = rng.choice(400, size=300 if i % 500 == 7 else rng.integers(3, 25), replace=False)
         low = 1500 if i % 500 == 7 else 1
         vectors.append((f"doc{i}", {f"t{t}": int(rng.integers(low, 2000)) for t in terms}))
-    write_jsonl(tmp_path / "part-000-00000.jsonl", [{"id": d, "contents": "", "vector": v} for d, v in vectors])
-    assert index_cli("--backend", "bmp", "--input", str(tmp_path), "--index", str(tmp_path / "bmp"),
+    (tmp_path / "vectors").mkdir()
+    write_jsonl(tmp_path / "vectors" / "part-000-00000.jsonl",
+                [{"id": d, "contents": "", "vector": v} for d, v in vectors])
+    assert index_cli("--backend", "bmp", "--input", str(tmp_path / "vectors"), "--index", str(tmp_path / "bmp"),
                      "--bmp-block-size", "8") == 0
     info = json.loads((tmp_path / "bmp" / "backend.json").read_text())
     top = max(w for _, vector in vectors for w in vector.values())
@@ -250,17 +252,18 @@ def test_bad_input_gets_one_line_and_exit_2(fast_indexes, sample_index, lexical_
 
 
 def test_failed_builds_leave_nothing_behind(tmp_path, capsys):
-    write_jsonl(tmp_path / "part-000-00000.jsonl", [{"id": "a", "vector": {"x": 3}},
-                                                     {"id": "b", "vector": {"x": 0.5}}])
+    vectors = tmp_path / "vectors"
+    vectors.mkdir()
+    write_jsonl(vectors / "part-000-00000.jsonl", [{"id": "a", "vector": {"x": 3}}, {"id": "b", "vector": {"x": 0.5}}])
     for backend in ("bmp", "seismic"):
-        err = one_line_error(capsys, index_cli("--backend", backend, "--input", str(tmp_path), "--index",
+        err = one_line_error(capsys, index_cli("--backend", backend, "--input", str(vectors), "--index",
                                                str(tmp_path / backend)))
         assert "part-000-00000.jsonl:2:" in err and "not an integer" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["part-000-00000.jsonl"]
-    write_jsonl(tmp_path / "part-000-00000.jsonl", [{"id": "a", "vector": {"x": 3}}, {"id": "a", "vector": {}}])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors"]
+    write_jsonl(vectors / "part-000-00000.jsonl", [{"id": "a", "vector": {"x": 3}}, {"id": "a", "vector": {}}])
     assert "duplicate document id 'a'" in one_line_error(
-        capsys, index_cli("--backend", "bmp", "--input", str(tmp_path), "--index", str(tmp_path / "bmp")))
-    assert index_cli("--backend", "seismic", "--bm25", "--input", str(tmp_path), "--index", str(tmp_path / "x")) == 2
+        capsys, index_cli("--backend", "bmp", "--input", str(vectors), "--index", str(tmp_path / "bmp")))
+    assert index_cli("--backend", "seismic", "--bm25", "--input", str(vectors), "--index", str(tmp_path / "x")) == 2
 
 
 def test_existing_index_needs_overwrite(fast_indexes, sample_index, capsys):
