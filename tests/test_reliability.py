@@ -271,7 +271,7 @@ def test_index_leaves_encoding_json_out_refuses_mangling_weights_and_counts_empt
     records = DOCS + [{"id": "empty", "contents": "", "vector": {}}]
     stats = build_index(_vectors(tmp_path / "vectors", records), tmp_path / "index")
     assert stats.documents == 5  # not 6: encoding.json is no document, the empty vector is counted and named
-    assert "1 document(s) have no term (first: empty)" in capsys.readouterr().err
+    assert "1 document(s) have no term (first: empty); no engine can retrieve them" in capsys.readouterr().err
     assert ImpactSearcher(tmp_path / "index").num_docs == 5
     # built once more over it: the old index is recognised and replaced
     assert build_index(tmp_path / "vectors", tmp_path / "index", overwrite=True).documents == 5

@@ -93,6 +93,13 @@ def validate_collection(files: list[Path]) -> Validated:
     return Validated(len(hashes), tuple(empty))
 
 
+def warn_empty(doc_ids: list[str] | tuple[str, ...]) -> None:
+    """The one warning about documents without any term (every engine: they can never be retrieved)."""
+    if doc_ids:
+        print(f"warning: {len(doc_ids)} document(s) have no term (first: {', '.join(doc_ids[:5])}); no engine can "
+              "retrieve them (Anserini does not even index them)", file=sys.stderr)
+
+
 def _raise_duplicate(files: list[Path], suspects: set[int]) -> None:
     # Second pass over the few ids whose hashes collide: report a real duplicate with both places.
     seen: dict[str, str] = {}
@@ -183,9 +190,8 @@ def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, t
     files = collection_files(input_dir)
     check_replaceable(index_dir, overwrite, (input_dir,))  # before a long validation
     checked = validate_collection(files) if validate else None
-    if checked is not None and checked.empty:
-        print(f"warning: {len(checked.empty)} document(s) have no term (first: {', '.join(checked.empty[:5])}); "
-              "Anserini does not index them, so they can never be retrieved", file=sys.stderr)
+    if checked is not None:
+        warn_empty(checked.empty)
     expected = None if checked is None else checked.documents - len(checked.empty)
     args = ["-collection", "JsonVectorCollection", "-impact", "-pretokenized"]
     args += ["-storeRaw"] * store_raw + ["-optimize"] * optimize

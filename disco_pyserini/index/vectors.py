@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from disco_pyserini.errors import InputError
-from disco_pyserini.index.build import _raise_duplicate, _records, collection_files
+from disco_pyserini.index.build import _raise_duplicate, _records, collection_files, warn_empty
 from disco_pyserini.index.layout import CONTENTS, DOCIDS, TERMS
 from disco_pyserini.quantize import check_integer_vector
 
@@ -40,18 +40,21 @@ def read_vectors(input_dir: str | Path, output_dir: Path, *, store_raw: bool = F
     files = collection_files(Path(input_dir))
     vocabulary: dict[str, int] = {}
     indptr, term_ids, impacts, hashes = array("q", [0]), array("I"), array("I"), array("q")
+    empty: list[str] = []
     contents = open(output_dir / CONTENTS, "w", encoding="utf-8") if store_raw else None
     try:
         with open(output_dir / DOCIDS, "w", encoding="utf-8") as docids, \
                 tqdm(desc="read vectors", unit="doc", disable=not progress) as bar:
             for path, number, record in _records(files):
                 doc_id = str(record["id"])
-                if "\n" in doc_id or "\r" in doc_id:
-                    raise InputError(f"document id {doc_id!r} contains a line break", path, number)
+                if not doc_id or len(doc_id.split()) != 1:  # docids.txt holds one per line; TREC runs split on it
+                    raise InputError(f"document id {doc_id!r} is empty or contains whitespace", path, number)
                 try:
                     vector = check_integer_vector(record["vector"], f"document {doc_id!r}")
                 except InputError as error:
                     raise InputError(error.problem, path, number) from None
+                if not vector:
+                    empty.append(doc_id)
                 for term, weight in vector.items():
                     term_id = vocabulary.get(term)
                     if term_id is None:
@@ -70,6 +73,7 @@ def read_vectors(input_dir: str | Path, output_dir: Path, *, store_raw: bool = F
     values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
     if (counts > 1).any():
         _raise_duplicate(files, set(values[counts > 1].tolist()))
+    warn_empty(empty)
     (output_dir / TERMS).write_text(json.dumps(list(vocabulary), ensure_ascii=False), encoding="utf-8")
     pointers = np.frombuffer(indptr, dtype=np.int64).copy()
     ids = np.frombuffer(term_ids, dtype=np.uint32)
