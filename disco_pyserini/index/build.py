@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from disco_pyserini.errors import InputError
 from disco_pyserini.index.layout import check_replaceable, staging, write_info
 from disco_pyserini.jvm import anserini_jar, find_java_home
 from disco_pyserini.quantize import check_integer_vector
+from disco_pyserini.textio import text_lines
 
 COLLECTION_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
 
@@ -44,19 +44,41 @@ def collection_files(input_dir: Path) -> list[Path]:
     return files
 
 
-def _records(files: list[Path]) -> Iterator[tuple[Path, int, dict]]:
-    """``(file, line number, record)`` for every line; malformed JSON is an error naming the line."""
+class Record(NamedTuple):
+    """One checked line of a collection: where it is, its id, its vector, and the whole record."""
+
+    path: Path
+    number: int
+    doc_id: str
+    vector: dict[str, int]
+    record: dict
+
+
+def _records(files: list[Path]) -> Iterator[Record]:
+    """Every line, checked: JSON ``{"id", "vector"}`` with an id Anserini and TREC runs keep whole and a vector
+    Anserini would not mangle (:func:`check_integer_vector`); errors name the file and line."""
+    for path, number, line in _lines(files):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(f"malformed JSON ({error.msg}); re-export the collection", path, number) from None
+        if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("vector"), dict):
+            raise InputError('expected {"id": ..., "vector": {term: int}}', path, number)
+        doc_id = str(record["id"])
+        if not doc_id or len(doc_id.split()) != 1:
+            raise InputError(f"document id {doc_id!r} is empty or contains whitespace; TREC runs split on it",
+                             path, number)
+        try:
+            vector = check_integer_vector(record["vector"], f"document {doc_id!r}")
+        except InputError as error:
+            raise InputError(error.problem, path, number) from None
+        yield Record(path, number, doc_id, vector, record)
+
+
+def _lines(files: list[Path]) -> Iterator[tuple[Path, int, str]]:
     for path in files:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise InputError(f"malformed JSON ({error.msg}); re-export the collection", path, number) from None
-                if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("vector"), dict):
-                    raise InputError('expected {"id": ..., "vector": {term: int}}', path, number)
-                yield path, number, record
+        for number, line in text_lines(path, "collection file"):
+            yield path, number, line
 
 
 class Validated(NamedTuple):
@@ -75,18 +97,10 @@ def validate_collection(files: list[Path]) -> Validated:
     """
     hashes = array("q")  # 8 bytes per document, whatever the id lengths
     empty: list[str] = []
-    for path, number, record in _records(files):
-        doc_id = str(record["id"])
-        if not doc_id or len(doc_id.split()) != 1:
-            raise InputError(f"document id {doc_id!r} is empty or contains whitespace; TREC runs split on it",
-                             path, number)
-        try:
-            vector = check_integer_vector(record["vector"], f"document {doc_id!r}")
-        except InputError as error:
-            raise InputError(error.problem, path, number) from None
-        if not vector:
-            empty.append(doc_id)
-        hashes.append(hash(doc_id))
+    for record in _records(files):
+        if not record.vector:
+            empty.append(record.doc_id)
+        hashes.append(hash(record.doc_id))
     values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
     if (counts > 1).any():
         _raise_duplicate(files, set(values[counts > 1].tolist()))
@@ -103,13 +117,12 @@ def warn_empty(doc_ids: list[str] | tuple[str, ...]) -> None:
 def _raise_duplicate(files: list[Path], suspects: set[int]) -> None:
     # Second pass over the few ids whose hashes collide: report a real duplicate with both places.
     seen: dict[str, str] = {}
-    for path, number, record in _records(files):
-        doc_id = str(record["id"])
-        if hash(doc_id) in suspects:
-            if doc_id in seen:
-                raise InputError(f"duplicate document id {doc_id!r} (first at {seen[doc_id]}); ids must be unique",
-                                 path, number)
-            seen[doc_id] = f"{path.name}:{number}"
+    for record in _records(files):
+        if hash(record.doc_id) in suspects:
+            if record.doc_id in seen:
+                raise InputError(f"duplicate document id {record.doc_id!r} (first at {seen[record.doc_id]}); ids "
+                                 "must be unique", record.path, record.number)
+            seen[record.doc_id] = f"{record.path.name}:{record.number}"
 
 
 def java_command(java_home: str, heap: str | None = None) -> list[str]:

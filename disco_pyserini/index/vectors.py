@@ -16,7 +16,6 @@ import numpy as np
 from disco_pyserini.errors import InputError
 from disco_pyserini.index.build import _raise_duplicate, _records, collection_files, warn_empty
 from disco_pyserini.index.layout import CONTENTS, DOCIDS, TERMS
-from disco_pyserini.quantize import check_integer_vector
 
 
 class Vectors(NamedTuple):
@@ -45,14 +44,7 @@ def read_vectors(input_dir: str | Path, output_dir: Path, *, store_raw: bool = F
     try:
         with open(output_dir / DOCIDS, "w", encoding="utf-8") as docids, \
                 tqdm(desc="read vectors", unit="doc", disable=not progress) as bar:
-            for path, number, record in _records(files):
-                doc_id = str(record["id"])
-                if not doc_id or len(doc_id.split()) != 1:  # docids.txt holds one per line; TREC runs split on it
-                    raise InputError(f"document id {doc_id!r} is empty or contains whitespace", path, number)
-                try:
-                    vector = check_integer_vector(record["vector"], f"document {doc_id!r}")
-                except InputError as error:
-                    raise InputError(error.problem, path, number) from None
+            for path, _, doc_id, vector, record in _records(files):
                 if not vector:
                     empty.append(doc_id)
                 for term, weight in vector.items():
