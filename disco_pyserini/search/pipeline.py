@@ -115,13 +115,16 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
     # fallback: turns without the policy's rewrite were warned about (or refused with --strict) above
     policy_options = dict(options.policy_options, cut=conversations.history_cut, responses=responses,
                           fallback=True)
+    # Each turn is formulated once, here: the texts give the batches' lengths and are what the encoder (or BM25)
+    # reads.
+    texts = [formulate(turn, policy, **policy_options) for turn in turns]
     if options.bm25:
         if options.backend not in (None, "lucene"):
             raise InputError("--bm25 searches a Lucene BM25 index; drop --backend")
         searcher = Bm25Searcher(index, options.k1, options.b)
 
-        def queries(batch):
-            return [bm25_text(formulate(turn, policy, **policy_options)) for turn in batch]
+        def queries(batch: list[str]) -> list[str]:
+            return [bm25_text(text) for text in batch]
     else:
         from disco_pyserini.encode.query import DiscoQueryEncoder
 
@@ -131,26 +134,23 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
         query_encoder = DiscoQueryEncoder(
             options.encoder, options.tokenizer, device=options.device, max_length=options.max_length,
             quantization_factor=index_factor(searcher.metadata, options.quantization_factor, index),
-            policy=policy, dtype=options.dtype, batch_size=options.batch_size,
-            policy_options=options.policy_options, top_k=options.query_topk, backend=options.encoder_backend,
-            history_cut=conversations.history_cut, history_responses=responses, fallback=True)
+            dtype=options.dtype, batch_size=options.batch_size, top_k=options.query_topk,
+            backend=options.encoder_backend)
         queries = query_encoder.encode_batch
     # Batches of similar length pad less: DiSCo inputs run from a few tokens (first turns) to 256. The run file
     # still lists turns in topic order.
-    lengths = [len(formulate(turn, policy, **policy_options)) for turn in turns]
     found: dict[str, list] = {}
     encode_seconds = search_seconds = 0.0
     with tqdm(total=len(turns), desc="search", unit="turn", disable=not options.progress) as bar:
-        for indices in length_sorted_batches(lengths, options.batch_size):
-            batch = [turns[i] for i in indices]
+        for indices in length_sorted_batches([len(text) for text in texts], options.batch_size):
             tick = time.perf_counter()
-            batch_queries = queries(batch)
+            batch_queries = queries([texts[i] for i in indices])
             tock = time.perf_counter()
-            found.update(searcher.batch_search(batch_queries, [t.query_id for t in batch], options.hits,
+            found.update(searcher.batch_search(batch_queries, [turns[i].query_id for i in indices], options.hits,
                                                options.threads))
             search_seconds += time.perf_counter() - tock
             encode_seconds += tock - tick
-            bar.update(len(batch))
+            bar.update(len(indices))
     write_run(((t.query_id, found[t.query_id]) for t in turns), output, options.tag)
     write_run_metadata(output, run_metadata(index, topics, options, conversations, responses))
     return SearchStats(len(turns), encode_seconds, search_seconds)
