@@ -15,9 +15,29 @@ from typing import IO, Iterator
 from disco_pyserini.errors import InputError
 
 
-def _open(path: Path) -> IO[bytes]:
-    # Binary: iteration splits on b"\n" only, and each line is decoded on its own so a bad byte is
-    # reported on its own line (a text-mode reader decodes whole blocks ahead of the line being read).
+READ_ERRORS = (FileNotFoundError, PermissionError, EOFError, gzip.BadGzipFile, zlib.error)
+"""What reading a plain or gzip file can raise that is the file's fault, not the program's."""
+
+
+def readable(path: str | os.PathLike, what: str) -> Path:
+    """``path`` as a ``Path``, refused at once when it is a directory."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"is a directory; give the {what} itself", path)
+    return path
+
+
+def read_error(error: Exception, path: Path, what: str, where: str) -> InputError:
+    """One of :data:`READ_ERRORS` as the one-line error (``where`` says how far reading got, for gzip)."""
+    if isinstance(error, FileNotFoundError):
+        return InputError(f"no such {what}; check the path", path)
+    if isinstance(error, PermissionError):
+        return InputError(f"cannot read the {what} (permission denied)", path)
+    return InputError(f"broken gzip data after {where} ({error}); re-download or recompress the {what}", path)
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """``path`` opened for binary reading, as gzip when it ends in ``.gz``."""
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
@@ -28,24 +48,19 @@ def text_lines(path: str | os.PathLike, what: str = "text file", offset: int = 0
     ``what`` names the expected file in messages ("qrels file", "run", ...). ``offset``, the byte offset
     where line number ``first`` starts (plain files only), starts reading there.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"is a directory; give the {what} itself", path)
+    path = readable(path, what)
     number = first - 1
     try:
-        with _open(path) as handle:
+        # Binary: iteration splits on b"\n" only, and each line is decoded on its own so a bad byte is
+        # reported on its own line (a text-mode reader decodes whole blocks ahead of the line being read).
+        with open_binary(path) as handle:
             handle.seek(offset)
             for number, raw in enumerate(handle, first):
                 # utf-8-sig drops a byte-order mark, which only the first line can start with
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 yield number, line.removesuffix("\n").removesuffix("\r")
-    except FileNotFoundError:
-        raise InputError(f"no such {what}; check the path", path) from None
-    except PermissionError:
-        raise InputError(f"cannot read the {what} (permission denied)", path) from None
     except UnicodeDecodeError as error:
         raise InputError(f"not UTF-8 text (byte {error.start + 1} of the line); re-encode the {what} as UTF-8",
                          path, number) from None
-    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-        raise InputError(f"broken gzip data after line {number} ({error}); re-download or recompress the {what}",
-                         path) from None
+    except READ_ERRORS as error:
+        raise read_error(error, path, what, f"line {number}") from None

@@ -7,16 +7,14 @@ the contents are ``title + ". " + text``.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import json
 import os
-import zlib
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 
 from disco_pyserini.errors import InputError
-from disco_pyserini.textio import text_lines
+from disco_pyserini.textio import READ_ERRORS, open_binary, read_error, readable, text_lines
 
 # Field names accepted for JSONL corpora (Pyserini's, ir_datasets' and MS MARCO-style exports).
 ID_FIELDS = ("id", "docid", "doc_id", "_id")
@@ -47,7 +45,7 @@ def corpus_format(path: str | os.PathLike) -> str:
 def corpus_fingerprint(path: str | os.PathLike, span: int = 1 << 20) -> dict[str, object]:
     """What identifies a corpus file whatever its name: its size and a SHA-256 of its first and last ``span``
     bytes (cheap on a 100 GB collection, and any edit that changes the size or either end shows)."""
-    path = Path(path)
+    path = readable(path, "corpus file")
     try:
         size = path.stat().st_size
         digest = hashlib.sha256()
@@ -56,10 +54,8 @@ def corpus_fingerprint(path: str | os.PathLike, span: int = 1 << 20) -> dict[str
             if size > span:
                 handle.seek(max(span, size - span))
                 digest.update(handle.read())
-    except FileNotFoundError:
-        raise InputError("no such corpus file; check the path", path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory; give the corpus file itself", path) from None
+    except READ_ERRORS as error:
+        raise read_error(error, path, "corpus file", "its start") from None
     if size == 0:
         raise InputError("the corpus holds no document; check the file", path)
     return {"bytes": size, "sha256_ends": digest.hexdigest()}
@@ -67,23 +63,15 @@ def corpus_fingerprint(path: str | os.PathLike, span: int = 1 << 20) -> dict[str
 
 def count_lines(path: str | os.PathLike) -> int:
     """Number of lines (documents) in a corpus file, read in large binary blocks; lines end at ``\n``."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
+    path = readable(path, "corpus file")
     count, last = 0, b"\n"
-    if path.is_dir():
-        raise InputError("is a directory; give the corpus file itself", path)
     try:
-        with opener(path, "rb") as handle:
+        with open_binary(path) as handle:
             while block := handle.read(1 << 22):
                 count += block.count(b"\n")
                 last = block[-1:]
-    except FileNotFoundError:
-        raise InputError("no such corpus file; check the path", path) from None
-    except PermissionError:
-        raise InputError("cannot read the corpus file (permission denied)", path) from None
-    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-        raise InputError(f"broken gzip data after {count} lines ({error}); re-download or recompress the corpus",
-                         path) from None
+    except READ_ERRORS as error:
+        raise read_error(error, path, "corpus file", f"{count} lines") from None
     return count + (last != b"\n")
 
 
