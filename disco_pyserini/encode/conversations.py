@@ -11,7 +11,7 @@ from typing import Callable, NamedTuple
 
 from disco_pyserini.encode.passages import passage_texts
 from disco_pyserini.errors import InputError
-from disco_pyserini.topics.cuts import check_cut, default_cut
+from disco_pyserini.topics.cuts import check_cut, cut_turn, default_cut
 from disco_pyserini.topics.history import missing_rewrites, rewrite_source
 from disco_pyserini.topics.load import load_turns
 from disco_pyserini.topics.loaders import resolve_format
@@ -26,6 +26,10 @@ class Conversations(NamedTuple):
     topics_format: str
     history_cut: str
     without_rewrite: tuple[str, ...]
+
+    def cut_turns(self, responses: str = "all") -> list[Turn]:
+        """The turns with the history cut (and ``responses``) applied, as a student's inputs are read."""
+        return [cut_turn(turn, self.history_cut, responses) for turn in self.turns]
 
 
 def _warn(message: str) -> None:

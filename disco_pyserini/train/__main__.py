@@ -52,12 +52,10 @@ def _train(argv: Sequence[str]) -> int:
 def _conversations(args: argparse.Namespace, policy: str = "disco"):
     """The topics' turns as search reads them (responses fetched, reference cut resolved), already cut."""
     from disco_pyserini.encode.conversations import load_conversations
-    from disco_pyserini.topics.cuts import cut_turn
 
     loaded = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from, policy,
                                 args.history_cut, args.strict)
-    return loaded._replace(turns=[cut_turn(turn, loaded.history_cut, args.history_responses or "all")
-                                  for turn in loaded.turns])
+    return loaded._replace(turns=loaded.cut_turns(args.history_responses or "all"))
 
 
 BUILD_EPILOG = """Two sources of teacher scores:

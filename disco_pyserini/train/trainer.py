@@ -192,11 +192,10 @@ def load_dataset(config: TrainConfig) -> DistillDataset:
     source: Any = config.distillation
     if config.teacher_run is not None:
         from disco_pyserini.encode.conversations import load_conversations
-        from disco_pyserini.topics.cuts import cut_turn
 
         loaded = load_conversations(config.topics, config.topics_format, responses_from=config.responses_from,
                                     history_cut=config.history_cut)
-        turns = [cut_turn(turn, loaded.history_cut, config.history_responses) for turn in loaded.turns]
+        turns = loaded.cut_turns(config.history_responses)
         head, records, stats = teacher_run_distillation(turns, read_training_qrels(config.qrels),
                                                         [named_run(run) for run in config.teacher_run],
                                                         config.run_fusion, qids=config.qids,
