@@ -8,6 +8,24 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
+from disco_pyserini.errors import InputError
+
+
+def check_output_path(path: str | os.PathLike, example: str, directory: bool = False) -> None:
+    """Refuse an ``--output`` that cannot be written, before any work: the wrong kind of path (a folder where a
+    file goes, or the reverse), a path under a file, or a read-only place. ``example`` shows a good name."""
+    target = Path(path)
+    if target.exists() and target.is_dir() != directory:
+        wanted = "a directory" if directory else "a file name"
+        raise InputError(f"--output is {'a file' if directory else 'a directory'}; give {wanted} such as {example}",
+                         target)
+    parent = next((p for p in target.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise InputError(f"--output cannot be created: {parent} is a file", target)
+    writable = target if target.exists() else parent
+    if writable is not None and not os.access(writable, os.W_OK | (os.X_OK if directory else 0)):
+        raise InputError("--output is not writable (permission denied); choose another place", target)
+
 
 def creation_mode(target: Path) -> int:
     """The permissions ``open()`` would give ``target``: its current ones if it exists, else 0o666 less the umask.

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 from typing import Callable, Sequence
 
 from disco_pyserini.errors import InputError
@@ -88,21 +86,6 @@ def add_conversation_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="a turn without the rewrite a rewrite policy needs is an error (default: its raw "
                              "utterance is used, with one warning naming the turns)")
-
-
-def check_output_file(path: str | os.PathLike | None, example: str = "run.trec") -> None:
-    """Refuse an ``--output`` file that cannot be written (a directory, under a file, read-only), before any work."""
-    if path is None:
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"--output is a directory; give a file name such as {example}", target)
-    parent = next((p for p in target.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise InputError(f"--output cannot be created: {parent} is a file", target)
-    writable = target if target.exists() else parent
-    if writable is not None and not os.access(writable, os.W_OK):
-        raise InputError("--output is not writable (permission denied)", target)
 
 
 def check_at_least_one(args: argparse.Namespace, *names: str) -> None:

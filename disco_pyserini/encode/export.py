@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
-from disco_pyserini.atomic import atomic_write
+from disco_pyserini.atomic import atomic_write, check_output_path
 from disco_pyserini.encode.corpus import Doc, count_lines, read_corpus
 from disco_pyserini.errors import InputError
 
@@ -64,18 +64,6 @@ def _differences(existing: dict, metadata: dict) -> list[str]:
     return differences
 
 
-def check_output_dir(output_dir: Path) -> None:
-    """Refuse an output that is a file, sits under a file, or cannot be written, before any work."""
-    if output_dir.exists() and not output_dir.is_dir():
-        raise InputError("--output is a file; give a directory for the vectors", output_dir)
-    parent = next((p for p in output_dir.parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise InputError(f"--output cannot be created: {parent} is a file", output_dir)
-    writable = output_dir if output_dir.exists() else parent
-    if writable is not None and not os.access(writable, os.W_OK | os.X_OK):
-        raise InputError("--output is not writable (permission denied); choose another directory", writable)
-
-
 def existing_encoding(output_dir: Path, metadata: dict) -> str | None:
     """Why ``output_dir`` holds vectors of another encoding than ``metadata`` (``None`` if it does not):
     another corpus or settings in its ``encoding.json``, or part files without one."""
@@ -93,7 +81,7 @@ def existing_encoding(output_dir: Path, metadata: dict) -> str | None:
 
 def check_output(output_dir: Path, metadata: dict, overwrite: bool = False) -> None:
     """Everything :func:`prepare_output` would refuse, checked without writing (before a model loads)."""
-    check_output_dir(output_dir)
+    check_output_path(output_dir, "vectors/", directory=True)
     conflict = None if overwrite else existing_encoding(output_dir, {"format": FORMAT, **metadata})
     if conflict:
         raise InputError(f"{conflict}; use another --output, or pass --overwrite to replace them", output_dir)
@@ -151,7 +139,7 @@ def write_chunk(path: Path, docs: Sequence[Doc], vectors: Sequence[dict[str, int
 def prepare_output(output_dir: Path, factor: float, metadata: dict | None, shard_id: int,
                    overwrite: bool = False) -> None:
     """Create ``output_dir``, write or check its ``encoding.json``, drop temporaries a killed run left."""
-    check_output_dir(output_dir)
+    check_output_path(output_dir, "vectors/", directory=True)
     output_dir.mkdir(parents=True, exist_ok=True)
     write_metadata(output_dir, {"format": FORMAT, "quantization_factor": factor, **(metadata or {})}, overwrite)
     remove_stale_temporaries(output_dir, shard_id)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from disco_pyserini import cli
-from disco_pyserini.atomic import atomic_write
+from disco_pyserini.atomic import atomic_write, check_output_path
 from disco_pyserini.errors import InputError
 
 # Mirror metrics.DEFAULT_METRICS and paper.PAPER_METRICS without importing pandas/ir_measures: --help stays light.
@@ -103,7 +103,8 @@ def qrels_main(argv: Sequence[str]) -> int:
     if args.query_ids == "row" and args.output is None:
         raise InputError("--query-ids row needs --output: the qrels folder's file, which --qrels "
                          f"{args.dataset} reads, keeps the runs' <conversation>_<turn> ids")
-    cli.check_output_file(args.output, "table.md")
+    if args.output is not None:
+        check_output_path(args.output, f"{args.dataset}.qrels.txt")
     default = qrels_dir() / DATASETS[args.dataset].filename
     output = args.output or default
     gold = BUILDERS[args.dataset](args.input, args.query_ids)
@@ -126,7 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "qrels":
         return qrels_main(argv[1:])
     args = parse_args(argv)
-    cli.check_output_file(args.output, "table.md")
+    if args.output is not None:
+        check_output_path(args.output, "table.md")
     if args.table:
         return paper_main(args)
     if not args.qrels or len(args.qrels) != 1:

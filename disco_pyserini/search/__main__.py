@@ -6,6 +6,7 @@ import sys
 from typing import Sequence
 
 from disco_pyserini import cli
+from disco_pyserini.atomic import check_output_path
 from disco_pyserini.errors import InputError
 
 
@@ -57,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.bm25 and not args.encoder:
         raise InputError("--encoder is required (or --bm25 for a BM25 baseline)")
     cli.check_at_least_one(args, "hits", "threads", "batch_size", "max_length")
-    cli.check_output_file(args.output)  # before the topics, the model and the search: not after them
+    check_output_path(args.output, "run.trec")  # before the topics, the model and the search: not after them
     from disco_pyserini.search.pipeline import SearchOptions, search_topics
 
     options = SearchOptions(
