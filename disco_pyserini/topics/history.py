@@ -128,14 +128,13 @@ def formulate(turn: Turn, policy: str = "disco", *, cut: str = "none", responses
     """
     turn = cut_turn(turn, cut, responses)
     source = rewrite_source(policy)
-    if source is not None and policy not in POLICIES:
-        if options:
-            raise InputError(f"policy {policy!r} takes no options, got {', '.join(options)}")
-    elif policy not in POLICIES:
-        raise InputError(f"unknown formulation policy {policy!r}; use one of {', '.join(POLICIES)} "
-                         f"or {REWRITE_PREFIX}<name>")
-    if source is not None and fallback and not (turn.rewrite(source) or "").strip():
+    if source is None:
+        if policy not in POLICIES:
+            raise InputError(f"unknown formulation policy {policy!r}; use one of {', '.join(POLICIES)} "
+                             f"or {REWRITE_PREFIX}<name>")
+        return POLICIES[policy](turn, **options)
+    if options:
+        raise InputError(f"policy {policy!r} takes no options, got {', '.join(options)}")
+    if fallback and not (turn.rewrite(source) or "").strip():
         return raw(turn)
-    if source is not None and policy not in POLICIES:
-        return _rewrite(turn, source)
-    return POLICIES[policy](turn, **options)
+    return _rewrite(turn, source)
