@@ -89,16 +89,16 @@ def against_concat(runs: Sequence[Path], alpha: float = 0.05) -> str:
     from disco_pyserini.eval.paper import parse_run_name
     from disco_pyserini.eval.significance import paired_tests
 
-    concat = next(run for run in runs if parse_run_name(run).input == "concat")
-    chosen = {parse_run_name(run).method: run for run in runs
-              if parse_run_name(run).model in STUDENTS or run == concat}
-    result = evaluate({label: str(run) for label, run in chosen.items()}, "sample", METRICS)
-    tests = paired_tests(result.per_query, parse_run_name(concat).method, alpha)
+    parsed = {run: parse_run_name(run) for run in runs}
+    baseline = next(name.method for name in parsed.values() if name.input == "concat")
+    students = [name.method for name in parsed.values() if name.model in STUDENTS]
+    chosen = {name.method: str(run) for run, name in parsed.items() if name.method in (baseline, *students)}
+    tests = paired_tests(evaluate(chosen, "sample", METRICS).per_query, baseline, alpha)
     lines = []
-    for student in (label for label in chosen if label != parse_run_name(concat).method):
+    for student in students:
         better = [row.metric for row in tests.itertuples() if row.run == student and row.significant and row.delta > 0]
-        lines.append(f"{student} vs {parse_run_name(concat).method}: significantly better on "
-                     f"{', '.join(better) or 'no measure'} (paired t-test, Holm-corrected, p < {alpha})")
+        lines.append(f"{student} vs {baseline}: significantly better on {', '.join(better) or 'no measure'} "
+                     f"(paired t-test, Holm-corrected, p < {alpha})")
     return "\n".join(lines)
 
 
