@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from disco_pyserini.atomic import atomic_write
 from disco_pyserini.encode.corpus import read_corpus
 from disco_pyserini.errors import InputError
-from disco_pyserini.index.build import IndexStats, run_index_collection
+from disco_pyserini.index.build import IndexStats, input_staging, run_index_collection
 from disco_pyserini.index.layout import check_replaceable
 
 
@@ -19,9 +17,7 @@ def build_bm25_index(corpus: str | os.PathLike, index_dir: str | os.PathLike, *,
     """Index a corpus file (TSV or JSONL, checked line by line, ids unique) for BM25 search, storing raw text."""
     index_dir = Path(index_dir)
     check_replaceable(index_dir, overwrite, (Path(corpus),))
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.corpus-", dir=index_dir.parent.resolve()))
-    try:
+    with input_staging(index_dir) as staging:
         seen: set[str] = set()
         # JsonCollection reads {"id", "contents"} files from a directory: stage a normalised copy.
         with atomic_write(staging / "docs.jsonl") as handle:
@@ -34,5 +30,3 @@ def build_bm25_index(corpus: str | os.PathLike, index_dir: str | os.PathLike, *,
         return run_index_collection(staging, index_dir, args, threads=threads, expected=len(seen),
                                     overwrite=overwrite, verbose=verbose, inputs=(Path(corpus),),
                                     info={"backend": "lucene", "kind": "bm25", "documents": len(seen)})
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

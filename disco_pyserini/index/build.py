@@ -208,18 +208,20 @@ def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, t
     expected = None if checked is None else checked.documents - len(checked.empty)
     args = ["-collection", "JsonVectorCollection", "-impact", "-pretokenized"]
     args += ["-storeRaw"] * store_raw + ["-optimize"] * optimize
-    with tempfile.TemporaryDirectory(prefix=f".{index_dir.name}.input-", dir=_parent(index_dir)) as view:
-        return run_index_collection(collection_view(files, Path(view) / "parts"), index_dir, args, threads=threads,
+    with input_staging(index_dir) as view:
+        return run_index_collection(collection_view(files, view / "parts"), index_dir, args, threads=threads,
                                     expected=expected, overwrite=overwrite, verbose=verbose,
                                     metadata_dir=input_dir, inputs=(input_dir,),
                                     info={"backend": "lucene", "kind": "impact", "documents": expected,
                                           "store_raw": store_raw})
 
 
-def _parent(index_dir: Path) -> Path:
-    """``index_dir``'s parent, created: temporary inputs go beside the index (same filesystem, same space)."""
+@contextlib.contextmanager
+def input_staging(index_dir: Path) -> Iterator[Path]:
+    """A temporary folder for what Anserini reads, beside the index (same filesystem, same space), removed after."""
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    return index_dir.parent
+    with tempfile.TemporaryDirectory(prefix=f".{index_dir.name}.input-", dir=index_dir.parent) as folder:
+        yield Path(folder)
 
 
 def _indexed_count(log: str) -> int | None:
