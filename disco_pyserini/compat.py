@@ -14,7 +14,8 @@ The Anserini classes and flags we call (``IndexCollection -impact -pretokenized`
 what differs is the JVM options and the index format. Lucene 10 reads indexes that Lucene 9 wrote (its
 backward codecs), but Lucene 9 cannot open a Lucene 10 index, and Java would report that with a stack
 trace: :func:`check_index_readable` reads the version from the index's ``segments_N`` file first and says
-which Pyserini to install.
+which Pyserini to install. Lucene does not read indexes of a newer minor version either (10.4 fails on
+10.5's doc values), so the full version is compared.
 """
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ from disco_pyserini.errors import InputError
 _LUCENE_OF_ANSERINI = {1: 9, 2: 10}  # Anserini major -> Lucene major
 _PYSERINI_FOR_LUCENE = {
     9: "pip install 'pyserini>=1.6,<2' (Python >= 3.11)",
-    10: "pip install 'pyserini>=2,<2.5' (Python >= 3.12)",
+    10: "pip install 'pyserini>=2,<2.4' (Python >= 3.12)",
 }
+# 2.4.0 downloads its prebuilt-index catalogue when pyserini.encode or pyserini.search is imported.
+OFFLINE_HINT = "without network access install pyserini 2.3 (pip install 'pyserini>=2,<2.4')"
 _SEGMENTS_MAGIC = 0x3FD76C17  # Lucene's CodecUtil.CODEC_MAGIC
 
 
@@ -105,21 +108,28 @@ def index_version(index_dir: str | os.PathLike) -> IndexVersion | None:
     return IndexVersion((major, minor, bugfix), created)
 
 
-def check_index_readable(index_dir: str | os.PathLike, jar: str) -> None:
-    """Refuse, with the Pyserini to install, an index the bundled Lucene cannot open (written by a newer
-    Lucene, or created by one more than a major version older)."""
+def check_index_readable(index_dir: str | os.PathLike, jar: str, running: tuple[int, ...]) -> None:
+    """Refuse, naming the Pyserini to install, an index that Lucene ``running`` (the version in ``jar``) cannot
+    open: written by a newer Lucene (even a newer minor: Lucene 10.4 cannot read 10.5's doc values), or created by
+    one more than a major version older."""
     found = index_version(index_dir)
     if found is None:
         return  # not ours to judge: Lucene's own error follows
-    running = lucene_major(jar)
-    written = found.written[0]
-    if written > running or found.created_major < running - 1:
-        need = written if written > running else found.created_major + 1  # the oldest Lucene that reads it
-        version = ".".join(map(str, found.written))
-        hint = _PYSERINI_FOR_LUCENE.get(need, "rebuild the index with this Pyserini")
-        raise InputError(f"this index was written by Lucene {version}, which the installed Pyserini "
-                         f"(Anserini {'.'.join(map(str, anserini_version(jar)))}, Lucene {running}) cannot read; "
-                         f"{hint}, or rebuild the index with 'python -m disco_pyserini.index'", index_dir)
+    running = tuple(running[:3])
+    if found.written <= running and found.created_major >= running[0] - 1:
+        return
+    ours = f"the installed Pyserini (Anserini {'.'.join(map(str, anserini_version(jar)))}, Lucene " \
+           f"{'.'.join(map(str, running))})"
+    written = ".".join(map(str, found.written))
+    if found.written[0] > running[0]:
+        hint = _PYSERINI_FOR_LUCENE.get(found.written[0], "install a Pyserini with a newer Lucene")
+    elif found.written > running:
+        hint = "install the newer Pyserini that built it"
+    else:  # created by a Lucene too old: the oldest Lucene that reads it is one major newer
+        hint = _PYSERINI_FOR_LUCENE.get(found.created_major + 1, "no supported Pyserini reads it")
+        written = f"{written} (created by Lucene {found.created_major})"
+    raise InputError(f"this index was written by Lucene {written}, which {ours} cannot read; {hint}, or rebuild the "
+                     "index with 'python -m disco_pyserini.index'", index_dir)
 
 
 def versions_info(index_dir: str | os.PathLike, jar: str) -> dict:

