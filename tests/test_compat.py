@@ -16,8 +16,6 @@ PYSERINI_1 = "/x/anserini-1.7.1-fatjar.jar"
 PYSERINI_2 = "/x/anserini-2.2.0-fatjar.jar"
 LUCENE_9, LUCENE_10 = (9, 9, 1), (10, 4, 0)
 
-pytestmark = pytest.mark.core
-
 
 def _vint(value: int) -> bytes:
     out = bytearray()
