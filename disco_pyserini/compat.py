@@ -6,7 +6,7 @@ Two lines are supported:
 Pyserini       Python      Anserini jar     Lucene      Java
 =============  ==========  ===============  ==========  ======
 1.6            >= 3.11     1.7.x            9.9         >= 21
-2.x (<= 2.4)   >= 3.12     2.x              10.x        >= 21
+2.0-2.3        >= 3.12     2.x              10.x        >= 21
 =============  ==========  ===============  ==========  ======
 
 The Anserini classes and flags we call (``IndexCollection -impact -pretokenized``, ``SimpleImpactSearcher``,
@@ -27,7 +27,6 @@ from typing import NamedTuple
 
 from disco_pyserini.errors import InputError
 
-# Lucene reads indexes created by its own major version and the one before.
 _LUCENE_OF_ANSERINI = {1: 9, 2: 10}  # Anserini major -> Lucene major
 _PYSERINI_FOR_LUCENE = {
     9: "pip install 'pyserini>=1.6,<2' (Python >= 3.11)",
@@ -116,10 +115,11 @@ def check_index_readable(index_dir: str | os.PathLike, jar: str, running: tuple[
     if found is None:
         return  # not ours to judge: Lucene's own error follows
     running = tuple(running[:3])
+    # Lucene reads indexes written by its own version or older, created by its own major or the one before.
     if found.written <= running and found.created_major >= running[0] - 1:
         return
-    ours = f"the installed Pyserini (Anserini {'.'.join(map(str, anserini_version(jar)))}, Lucene " \
-           f"{'.'.join(map(str, running))})"
+    ours = (f"the installed Pyserini (Anserini {'.'.join(map(str, anserini_version(jar)))}, Lucene "
+            f"{'.'.join(map(str, running))})")
     written = ".".join(map(str, found.written))
     if found.written[0] > running[0]:
         hint = _PYSERINI_FOR_LUCENE.get(found.written[0], "install a Pyserini with a newer Lucene")

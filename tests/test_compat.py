@@ -95,3 +95,15 @@ def test_search_on_an_index_of_the_other_line_is_one_error_line(tmp_path):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert f"Lucene {'.'.join(map(str, other))}" in result.stderr and "pip install 'pyserini" in result.stderr
     assert not (tmp_path / "run.txt").exists()
+
+
+def test_a_pyserini_import_that_needs_the_network_is_one_clear_error():
+    """Pyserini 2.4.0 downloads its prebuilt-index catalogue when pyserini.encode is imported; offline that is
+    a URLError deep inside the import, reported as one line that names the Pyserini working offline."""
+    import urllib.error
+
+    from disco_pyserini.jvm import pyserini_imports
+
+    with pytest.raises(InputError, match=r"prebuilt-index catalogue .*Name or service not known.*pyserini>=2,<2.4"):
+        with pyserini_imports():
+            raise urllib.error.URLError("[Errno -2] Name or service not known")
