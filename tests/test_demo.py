@@ -29,8 +29,13 @@ def test_demo_distils_a_student_that_beats_the_conversation_baselines(tmp_path):
     assert "†" in rows[STUDENT][0] and student > concat
     assert f"{STUDENT} vs splade concat (tiny-lexical): significantly better on MRR@10" in result.stdout
     assert "sample: 80 judged queries" in result.stdout and "MRR@10 = reciprocal rank within the top 10" in result.stdout
-    for run in sorted((tmp_path / "disco-demo" / "runs").glob("sample.*.trec")):  # the bundled runs are this output
-        assert run.read_text() == (REPO / "runs" / run.name).read_text()
+    # The bundled runs are this output, byte for byte where nothing is trained (on Lucene 9 and 10 alike); the
+    # students' runs follow floating-point training, which differs across torch builds and CPUs (checked above).
+    runs = sorted((tmp_path / "disco-demo" / "runs").glob("sample.*.trec"))
+    assert len(runs) == len(rows)
+    for run in runs:
+        if ".disco-human" not in run.name:
+            assert run.read_text() == (REPO / "runs" / run.name).read_text()
     assert (tmp_path / "disco-demo" / "model" / "config.json").is_file()  # the untrained encoder stays
 
     chat = subprocess.run([sys.executable, "-m", "disco_pyserini.chat"], input="tell me about the tenolo\n"
