@@ -82,9 +82,24 @@ def pyserini_encode():
     return import_pyserini("pyserini.encode")
 
 
-def test_document_weights_match_pyserini(random_splade, pyserini_encode):
+@pytest.fixture(scope="module")
+def pyserini_splade(random_splade, tmp_path_factory) -> str:
+    """The random model with a ``pytorch_model.bin`` beside its safetensors: Pyserini 2.x's SPLADE encoders load with
+    ``use_safetensors=False`` and transformers 5 writes safetensors only, so they cannot load the plain checkpoint."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForMaskedLM
+
+    folder = tmp_path_factory.mktemp("pyserini_splade") / "model"
+    shutil.copytree(random_splade, folder)
+    torch.save(AutoModelForMaskedLM.from_pretrained(random_splade).state_dict(), folder / "pytorch_model.bin")
+    return str(folder)
+
+
+def test_document_weights_match_pyserini(random_splade, pyserini_splade, pyserini_encode):
     texts = random_texts(12, seed=11)
-    theirs = pyserini_encode.SpladeDocumentEncoder(str(random_splade), device="cpu").encode(texts, max_length=256)
+    theirs = pyserini_encode.SpladeDocumentEncoder(pyserini_splade, device="cpu").encode(texts, max_length=256)
     ours = SpladeEncoder(str(random_splade), device="cpu", batch_size=len(texts))
     for text, their in zip(texts, theirs):
         # Pyserini quantises w / 5 * 256 and keeps zero-rounded terms; we drop zeros.
@@ -93,8 +108,8 @@ def test_document_weights_match_pyserini(random_splade, pyserini_encode):
         assert len(mine) > 20  # a dense random model: a strong check
 
 
-def test_query_weights_match_pyserini(random_splade, pyserini_encode):
-    theirs = pyserini_encode.SpladeQueryEncoder(str(random_splade), device="cpu")
+def test_query_weights_match_pyserini(random_splade, pyserini_splade, pyserini_encode):
+    theirs = pyserini_encode.SpladeQueryEncoder(pyserini_splade, device="cpu")
     ours = SpladeEncoder(str(random_splade), device="cpu")
     for text in random_texts(8, seed=12):
         their_float = theirs._output_to_weight_dicts(_pyserini_pooled(theirs, text))[0]
