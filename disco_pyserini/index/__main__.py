@@ -39,6 +39,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     bmp.add_argument("--bmp-dense-ranges", dest="bmp_compress_range", action="store_false",
                      help="store every term's block maxima densely (BMP's own default; 3.8x bigger at 1M documents, "
                           "no faster there) instead of sparsely")
+    bmp.add_argument("--reorder", choices=("none", "bisection"), default="none",
+                     help="renumber documents before indexing so that blocks hold similar ones: bisection "
+                          "(recursive graph bisection, as in BMP's paper; makes exact search several times faster "
+                          "on real collections, costs a minute or two per 200k documents) or none (default: the "
+                          "collection's order). Runs are unchanged: docids.txt maps rows back")
     seismic = parser.add_argument_group("Seismic (--backend seismic; defaults are Seismic's)")
     seismic.add_argument("--seismic-n-postings", type=int, default=3500,
                          help="postings kept per term on average (default 3500); more: better recall, bigger index")
@@ -55,11 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.bm25 and args.backend != "lucene":
         raise InputError("--bm25 builds a Lucene index; drop --backend")
+    if args.reorder != "none" and args.backend != "bmp":
+        raise InputError(f"--reorder applies to --backend bmp, not {args.backend}")
     if args.backend == "bmp":
         from disco_pyserini.index.bmp import build_bmp_index
 
         stats = build_bmp_index(args.input, args.index, block_size=args.bmp_block_size,
-                                compress_range=args.bmp_compress_range, store_raw=args.store_raw,
+                                compress_range=args.bmp_compress_range, reorder=args.reorder,
+                                store_raw=args.store_raw,
                                 overwrite=args.overwrite)
     elif args.backend == "seismic":
         from disco_pyserini.index.seismic import build_seismic_index
