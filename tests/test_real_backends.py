@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_backends import index_cli, same_top_k
+from tests.test_backends import index_cli, one_line_error, same_top_k
 
 pytest.importorskip("bmp")
 pytest.importorskip("seismic")
@@ -123,3 +123,9 @@ def test_seismic_defaults_keep_recall_on_real_vectors(real_slice):
     finally:
         lucene.close()
     assert np.mean(recalls) >= SEISMIC_MIN_RECALL
+
+
+def test_reorder_is_refused_for_other_engines(tmp_path, capsys):
+    assert "--reorder applies to --backend bmp, not seismic" in one_line_error(capsys, index_cli(
+        "--backend", "seismic", "--reorder", "bisection", "--input", str(tmp_path), "--index", str(tmp_path / "x")))
+    assert not (tmp_path / "x").exists()

@@ -41,9 +41,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                           "no faster there) instead of sparsely")
     bmp.add_argument("--reorder", choices=("none", "bisection"), default="none",
                      help="renumber documents before indexing so that blocks hold similar ones: bisection "
-                          "(recursive graph bisection, as in BMP's paper; makes exact search several times faster "
-                          "on real collections, costs a minute or two per 200k documents) or none (default: the "
-                          "collection's order). Runs are unchanged: docids.txt maps rows back")
+                          "(recursive graph bisection, as in BMP's paper; exact search 1.3x faster and the index "
+                          "18%% smaller on 25k real passages, build 3x longer) or none (default: the collection's "
+                          "order). Runs are unchanged: docids.txt maps rows back")
     seismic = parser.add_argument_group("Seismic (--backend seismic; defaults are Seismic's)")
     seismic.add_argument("--seismic-n-postings", type=int, default=3500,
                          help="postings kept per term on average (default 3500); more: better recall, bigger index")
