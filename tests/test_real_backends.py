@@ -1,4 +1,4 @@
-"""BMP and Seismic on real SPLADE vectors: 2,000 WordNet glosses and real CAsT turns encoded by splade-tiny.
+"""BMP and Seismic on real SPLADE vectors: the 2,000 vendored WordNet glosses and real CAsT turns, by splade-tiny.
 
 The other backend tests use a lexical toy model; here the impacts are a trained SPLADE's (skewed, clustered), the
 queries DiSCo's long conversational inputs, and BMP runs with and without document reordering.
@@ -16,19 +16,10 @@ pytest.importorskip("bmp")
 pytest.importorskip("seismic")
 
 DATA = Path(__file__).parent / "data"
-GLOSSES = DATA / "wordnet" / "glosses-2000.tsv"
+GLOSSES = DATA / "wordnet" / "corpus.jsonl"  # the WordNet judged task's glosses (tests/data/README.md)
 TOPICS = DATA / "cast" / "2021" / "2021_manual_evaluation_topics_v1.0.json"
 TURNS = 60
 SEISMIC_MIN_RECALL = 0.95
-
-
-# TEMP: replaced by conftest fixture
-@pytest.fixture(scope="session")
-def splade_tiny() -> Path:
-    path = Path("/tmp/splade-tiny")
-    if not (path / "model.safetensors").exists():
-        pytest.skip("splade-tiny not at /tmp/splade-tiny")
-    return path
 
 
 @pytest.fixture(scope="module")
