@@ -18,16 +18,16 @@ from disco_pyserini.errors import InputError
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.chat", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m disco_pyserini.chat", description=__doc__.splitlines()[0])
     parser.add_argument("--index", default="disco-demo/index",
                         help="impact index of any --backend, built with --store-raw to show passage text "
                              "(default: the demo's)")
     parser.add_argument("--encoder", default="disco-demo/disco-human-expansion",
                         help="DiSCo/SPLADE query encoder: hub name or local path (default: the demo's student)")
-    parser.add_argument("--hits", type=int, default=3, help="passages shown per turn")
-    parser.add_argument("--terms", type=int, default=12, help="query terms shown per turn")
-    parser.add_argument("--device", default=None, help="encoder device")
-    parser.add_argument("--query-topk", type=int, default=None, metavar="K",
+    parser.add_argument("--hits", type=cli.COUNT, default=3, help="passages shown per turn")
+    parser.add_argument("--terms", type=cli.COUNT, default=12, help="query terms shown per turn")
+    parser.add_argument("--device", default=None, type=cli.device, help="encoder device")
+    parser.add_argument("--query-topk", type=cli.CUTOFF, default=None, metavar="K",
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
     cli.add_engine_args(parser)
     parser.add_argument("--history-cut", default="auto", choices=cli.HISTORY_CUTS,

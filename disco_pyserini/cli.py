@@ -2,16 +2,39 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import os
 import sys
-from typing import Callable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
+from disco_pyserini.atomic import check_output_path, output_lock, overlap
 from disco_pyserini.errors import InputError
+
+_LOCKS: list[contextlib.ExitStack] = []  # the output locks of the commands running in this process, innermost last
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser with the toolkit's error format: one ``error:`` line naming the flag, exit status 2
+    (not the whole usage block, which buries the line that matters)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> int:
-    """Run a CLI ``main``; bad input becomes one ``error:`` line on stderr and exit status 2."""
+    """Run a CLI ``main``; bad input becomes one ``error:`` line on stderr and exit status 2.
+
+    The outputs ``main`` claims (:func:`claim_outputs`) stay locked until it returns.
+    """
     try:
-        return int(main(argv) or 0)
+        with contextlib.ExitStack() as locks:
+            _LOCKS.append(locks)
+            try:
+                return int(main(argv) or 0)
+            finally:
+                _LOCKS.pop()
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -41,14 +64,14 @@ def add_engine_args(parser: argparse.ArgumentParser) -> None:
                         help="query encoder runtime: torch, or onnx (ONNX Runtime on the CPU; exported once, cached; "
                              "needs the onnx extra)")
     group = parser.add_argument_group("engine knobs")
-    group.add_argument("--bmp-alpha", type=float, default=EngineOptions.bmp_alpha,
+    group.add_argument("--bmp-alpha", type=FRACTION, default=EngineOptions.bmp_alpha,
                        help="BMP block pruning: stop when no block can reach alpha x the k-th score (default 1: exact)")
-    group.add_argument("--bmp-beta", type=float, default=EngineOptions.bmp_beta,
+    group.add_argument("--bmp-beta", type=FRACTION, default=EngineOptions.bmp_beta,
                        help="BMP query-term pruning: keep this fraction of the heaviest terms (default 1: exact)")
-    group.add_argument("--seismic-query-cut", type=int, default=EngineOptions.seismic_query_cut,
+    group.add_argument("--seismic-query-cut", type=COUNT, default=EngineOptions.seismic_query_cut,
                        help=f"Seismic: heaviest query terms whose lists are visited "
                             f"(default {EngineOptions.seismic_query_cut})")
-    group.add_argument("--seismic-heap-factor", type=float, default=EngineOptions.seismic_heap_factor,
+    group.add_argument("--seismic-heap-factor", type=FRACTION, default=EngineOptions.seismic_heap_factor,
                        help=f"Seismic: skip blocks whose summary scores below this fraction of the k-th score "
                             f"(default {EngineOptions.seismic_heap_factor}; lower: more recall, slower)")
 
@@ -94,3 +117,145 @@ def check_at_least_one(args: argparse.Namespace, *names: str) -> None:
         value = getattr(args, name, None)
         if value is not None and value < 1:
             raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+
+
+class Output(NamedTuple):
+    """One path a command writes: its flag, the path (``None``: not asked for), a good example name, whether it is
+    a folder, and whether an existing one is extended, not replaced (resumed encodings and rewrites: the command
+    checks it is its own)."""
+
+    flag: str
+    path: str | os.PathLike | None
+    example: str
+    directory: bool = False
+    resumable: bool = False
+
+
+def input_paths(value: Any) -> Iterator[Path]:
+    """The existing paths in a flag's value: a path, ``NAME=PATH``, a ``(name, path)`` pair or a list of them.
+    Hub names and dataset names are no paths here, so they are skipped."""
+    if value is None:
+        return
+    if isinstance(value, (list, tuple)) and not (len(value) == 2 and isinstance(value, tuple)):
+        for item in value:
+            yield from input_paths(item)
+        return
+    if isinstance(value, tuple):  # (name, path) from name_value / named_run
+        value = value[1]
+    text = os.fspath(value)
+    for candidate in (text, text.partition("=")[2]):
+        if candidate and os.path.lexists(os.path.expanduser(candidate)):
+            yield Path(os.path.expanduser(candidate))
+            break
+
+
+def claim_outputs(outputs: Sequence[Output], inputs: Mapping[str, Any], overwrite: bool = False) -> None:
+    """The one output policy of every command that writes, applied before any model, JVM or corpus loads.
+
+    Each output must be writable and of the right kind; it may not be, lie inside or contain an input (even with
+    ``--overwrite``: that would destroy the input); two outputs may not be one path; an existing output is
+    refused unless ``overwrite`` (or it is resumable); and each is locked until the command returns, so a
+    second command writing it at the same time is refused.
+    """
+    wanted = [output for output in outputs if output.path is not None]
+    for output in wanted:
+        check_output_path(output.path, output.example, output.directory, output.flag)
+        for flag, value in inputs.items():
+            for source in input_paths(value):
+                relation = overlap(output.path, source)
+                if relation:
+                    raise InputError(f"{output.flag} {relation} the {flag} input {source}; write it elsewhere "
+                                     f"(--overwrite never replaces an input)", output.path)
+    for i, first in enumerate(wanted):
+        for second in wanted[i + 1:]:
+            if overlap(first.path, second.path) or Path(first.path).resolve() == Path(second.path).resolve():
+                raise InputError(f"{first.flag} and {second.flag} are the same path; give each its own",
+                                 second.path)
+    for output in wanted:
+        target = Path(output.path)
+        occupied = target.exists() and (not target.is_dir() or any(target.iterdir()))
+        if occupied and not overwrite and not output.resumable:
+            raise InputError(f"{output.flag} exists; pass --overwrite to replace it, or choose another "
+                             f"{output.flag}", target)
+    if _LOCKS:
+        for output in wanted:
+            _LOCKS[-1].enter_context(output_lock(output.path, output.flag))
+
+
+def add_overwrite(parser: argparse.ArgumentParser, what: str = "output") -> None:
+    """``--overwrite``: every command that writes has it."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help=f"replace an existing {what} (never an input: outputs that overlap inputs are refused)")
+
+
+def number(kind: type = int, minimum: float | None = None, maximum: float | None = None,
+           above: float | None = None) -> Callable[[str], Any]:
+    """An argparse ``type`` that checks a number when it is parsed: whole or finite (no nan, no inf) and in range.
+
+    ``minimum``/``maximum`` are inclusive bounds, ``above`` an exclusive lower bound."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum:g}, got {text}")
+        if above is not None and value <= above:
+            raise argparse.ArgumentTypeError(f"must be > {above:g}, got {text}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum:g}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+COUNT = number(int, minimum=1)       # hits, threads, batch sizes, token limits
+CUTOFF = number(int, minimum=0)      # ranks and top-k where 0 has a meaning
+POSITIVE = number(float, above=0)    # factors and scales
+FRACTION = number(float, above=0, maximum=1)
+
+
+def device(text: str) -> str:
+    """An argparse ``type`` for ``--device``: cpu, cuda, cuda:N or mps, and only one this machine has."""
+    kind, _, index = text.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and (kind != "cuda" or not index.isdigit())):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use cpu, cuda, cuda:N or mps")
+    if kind == "cpu":
+        return text
+    import torch
+
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise argparse.ArgumentTypeError("this machine has no MPS device; use cpu")
+    if kind == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise argparse.ArgumentTypeError(f"this machine has no CUDA device; use cpu (got {text})")
+        if int(index or 0) >= count:
+            raise argparse.ArgumentTypeError(f"this machine has {count} CUDA device(s): cuda:0 to cuda:{count - 1}")
+    return text
+
+
+def check_precision(device_flag: str | None, dtype: str | None, flag: str = "--dtype") -> None:
+    """Refuse fp16 where no CUDA device will run it (``device_flag`` ``None``: CUDA when the machine has one)."""
+    if dtype != "fp16":
+        return
+    if device_flag is None:
+        import torch
+
+        device_flag = "cuda" if torch.cuda.is_available() else "cpu"
+    if not device_flag.startswith("cuda"):
+        raise InputError(f"{flag} fp16 needs a CUDA device; on the {device_flag.split(':')[0]} use fp32 or bf16")
+
+
+def check_max_length(max_length: int | None, model: str | None, flag: str = "--max-length") -> None:
+    """Refuse a token limit past a local model's position embeddings (hub models are checked when they load)."""
+    from disco_pyserini.hub import model_positions
+
+    positions = model_positions(model) if model and max_length else None
+    if positions is not None and max_length > positions:
+        raise InputError(f"{flag} {max_length} is more than the {positions} positions of the model {model}; "
+                         f"use {flag} {positions} or less")

@@ -40,11 +40,14 @@ POOL = ("--skip-top", "0", "--max-rank", "50")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.demo", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m disco_pyserini.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default=WORKDIR, help="where the models, vectors, indexes and runs go")
-    parser.add_argument("--threads", type=int, default=2, help="indexing and search threads")
-    parser.add_argument("--device", default="cpu", help="encoder and training device")
-    return parser.parse_args(argv)
+    parser.add_argument("--threads", type=cli.COUNT, default=2, help="indexing and search threads")
+    parser.add_argument("--device", default="cpu", type=cli.device, help="encoder and training device")
+    cli.add_overwrite(parser, "work directory")
+    args = parser.parse_args(argv)
+    cli.claim_outputs([cli.Output("--workdir", args.workdir, WORKDIR, directory=True)], {}, args.overwrite)
+    return args
 
 
 def step(message: str) -> None:

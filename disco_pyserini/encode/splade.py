@@ -68,8 +68,8 @@ class SpladeEncoder:
         self.max_length = max_length
         self.batch_size = batch_size
         model_name_or_path = model_source(model_name_or_path, "encoder")
-        self.tokenizer = AutoTokenizer.from_pretrained(model_source(tokenizer_name, "tokenizer") if tokenizer_name
-                                                       else model_name_or_path)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_source(tokenizer_name or model_name_or_path,
+                                                                    "tokenizer"))
         self.onnx = None
         if backend == "onnx":
             from disco_pyserini.encode.onnx_runtime import OnnxSplade

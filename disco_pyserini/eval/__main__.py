@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from disco_pyserini import cli
-from disco_pyserini.atomic import atomic_write, check_output_path
+from disco_pyserini.atomic import atomic_write
 from disco_pyserini.errors import InputError
 
 # Mirror metrics.DEFAULT_METRICS and paper.PAPER_METRICS without importing pandas/ir_measures: --help stays light.
@@ -23,7 +23,7 @@ EPILOG = """other commands:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m disco_pyserini.eval", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Evaluate runs with ir_measures (trec_eval -c conventions: judged queries missing from a run "
                     "score 0). Prints one table, runs as rows.")
@@ -42,15 +42,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--duplicates", nargs="+", default=None, metavar="FILE",
                         help="drop duplicate documents from the runs first (TREC CAsT 2022: the organisers' "
                              "'original:dup1,dup2' list, or one id per line); with --table, DATASET=FILE")
-    parser.add_argument("--rel", type=int, default=None,
+    parser.add_argument("--rel", type=cli.CUTOFF, default=None,
                         help="relevance threshold for binary measures (default: the dataset's, else 1)")
     parser.add_argument("--baseline", default=None,
                         help="run (or, with --table, method label) to test the others against (default: the first "
                              "run; none with --table)")
     parser.add_argument("--format", choices=["markdown", "latex", "csv"], default="markdown")
-    parser.add_argument("--digits", type=int, default=3)
+    parser.add_argument("--digits", type=cli.number(int, minimum=0, maximum=15), default=3)
     parser.add_argument("--per-query", action="store_true", help="print per-query scores (CSV) instead of the table")
     parser.add_argument("--output", default=None, help="also write the table here (format from .md/.tex/.csv)")
+    cli.add_overwrite(parser, "output file")
     return parser.parse_args(argv)
 
 
@@ -81,7 +82,7 @@ def qrels_main(argv: Sequence[str]) -> int:
     """``eval qrels``: write a dataset's qrels from its files, where ``--qrels NAME`` finds them by default."""
     from disco_pyserini.eval.qrels import DATASETS, qrels_dir
 
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m disco_pyserini.eval qrels",
         description="Write TREC qrels (qid 0 docid 1) from TopiOCQA or QReCC dataset files, with the topic loaders' "
                     "query ids and the passage collections' ids (the ids encode docs writes).")
@@ -96,17 +97,17 @@ def qrels_main(argv: Sequence[str]) -> int:
     parser.add_argument("--query-ids", choices=["turn", "row"], default="turn",
                         help="turn: <conversation>_<turn>, the topic loaders' and the runs' ids (default); row: the "
                              "DiSCo reference's 0-based row numbers, to compare with its files")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    cli.add_overwrite(parser, "output file")
     args = parser.parse_args(argv)
     from disco_pyserini.eval.dataset_qrels import BUILDERS, write_qrels
 
     if args.query_ids == "row" and args.output is None:
         raise InputError("--query-ids row needs --output: the qrels folder's file, which --qrels "
                          f"{args.dataset} reads, keeps the runs' <conversation>_<turn> ids")
-    if args.output is not None:
-        check_output_path(args.output, f"{args.dataset}.qrels.txt")
     default = qrels_dir() / DATASETS[args.dataset].filename
     output = args.output or default
+    cli.claim_outputs([cli.Output("--output", output, f"{args.dataset}.qrels.txt")], {"--input": args.input},
+                      args.overwrite)
     gold = BUILDERS[args.dataset](args.input, args.query_ids)
     write_qrels(gold.judgments, output, overwrite=args.overwrite)
     if args.dataset == "topiocqa":
@@ -127,8 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "qrels":
         return qrels_main(argv[1:])
     args = parse_args(argv)
-    if args.output is not None:
-        check_output_path(args.output, "table.md")
+    cli.claim_outputs([cli.Output("--output", args.output, "table.md")],
+                      {"--run": args.run, "--qrels": args.qrels, "--duplicates": args.duplicates,
+                       "--baseline": args.baseline}, args.overwrite)
     if args.table:
         return paper_main(args)
     if not args.qrels or len(args.qrels) != 1:

@@ -115,11 +115,13 @@ def check_replaceable(index_dir: Path, overwrite: bool, inputs: tuple[Path, ...]
 
 
 def remove_dead_temporaries(index_dir: Path) -> None:
-    """Delete ``.NAME.tmp-PID`` build folders left beside ``index_dir`` by builds whose process is gone."""
-    for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
-        pid = stale.name.rsplit("-", 1)[1]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(stale, ignore_errors=True)
+    """Delete the ``.NAME.tmp-PID`` build folders and ``.NAME.input-PID-*`` input views left beside ``index_dir``
+    by builds whose process is gone."""
+    for pattern in (f".{index_dir.name}.tmp-*", f".{index_dir.name}.input-*"):
+        for stale in index_dir.parent.glob(pattern):
+            pid = stale.name[len(pattern) - 1:].split("-", 1)[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -210,7 +210,12 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError("config file not found; check --config", path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text (byte {error.start + 1}); give a YAML or JSON config", path) from None
+    if "\0" in text:
+        raise InputError("a binary file, not a config; give a YAML or JSON config", path)
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             import yaml
