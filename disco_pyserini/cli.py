@@ -259,3 +259,11 @@ def check_max_length(max_length: int | None, model: str | None, flag: str = "--m
     if positions is not None and max_length > positions:
         raise InputError(f"{flag} {max_length} is more than the {positions} positions of the model {model}; "
                          f"use {flag} {positions} or less")
+
+
+def check_java_environment() -> None:
+    """``DISCO_JVM_HEAP`` and ``DISCO_JVM_OPTIONS`` checked before any work (commands that run Java)."""
+    from disco_pyserini.jvm import extra_options, heap_option
+
+    heap_option()
+    extra_options()

@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.bm25 and args.backend != "lucene":
         raise InputError("--bm25 builds a Lucene index; drop --backend")
+    cli.check_java_environment()
     # an existing index is replaced only with --overwrite; the build itself refuses to replace what is no index
     cli.claim_outputs([cli.Output("--index", args.index, "indexes/my-index", directory=True)],
                       {"--input": args.input}, args.overwrite)

@@ -57,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend, engine = cli.engine_args(args)
     if not args.bm25 and not args.encoder:
         raise InputError("--encoder is required (or --bm25 for a BM25 baseline)")
+    cli.check_java_environment()
     cli.check_precision(args.device, args.dtype)
     cli.check_max_length(args.max_length, args.encoder)
     # before the topics, the model and the search: not after them

@@ -4,8 +4,11 @@ Light to import (the CLIs read the knobs' defaults for ``--help``): engines load
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import sys
+import tempfile
 
 SEARCH_BACKENDS = ("lucene", "bmp", "seismic")
 
@@ -31,10 +34,57 @@ def open_searcher(index_dir: str | os.PathLike, backend: str | None = None, opti
     ``backend`` (``lucene``, ``bmp`` or ``seismic``) defaults to the one the index records; naming
     another is an error.
     """
+    from disco_pyserini.errors import InputError
     from disco_pyserini.index.layout import check_backend
 
     options = options or EngineOptions()
     backend = check_backend(index_dir, backend)
+    try:
+        with engine_messages_kept_on_success():
+            return _open(index_dir, backend, options)
+    except InputError:
+        raise
+    except BaseException as error:
+        raise damaged_index(error, backend, index_dir) from None
+
+
+DAMAGE = ("JavaException", "PanicException")  # pyjnius' and pyo3's exception classes, by name: no import needed
+
+
+def damaged_index(error: BaseException, backend: str, index_dir: str | os.PathLike):
+    """``error``, raised while an index opened, as the one-line "damaged index" error; re-raised as it is unless it
+    is what a damaged index raises: Lucene's CorruptIndexException (through pyjnius), a Rust engine's panic,
+    numpy's and the OS's read errors. Anything else is a bug, and keeps its traceback."""
+    from disco_pyserini.errors import InputError
+
+    if not isinstance(error, (OSError, ValueError, EOFError)) and type(error).__name__ not in DAMAGE:
+        raise error
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0].removeprefix("JVM exception occurred: ")
+    return InputError(f"damaged {backend} index ({reason.split(' (resource=')[0][:200]}); rebuild it with "
+                      "'python -m disco_pyserini.index'", index_dir)
+
+
+@contextlib.contextmanager
+def engine_messages_kept_on_success():
+    """Hold what the engines write to file descriptor 2 while an index opens: a Rust panic prints its own
+    multi-line report there before Python sees the error. Passed on if the index opens, dropped if not."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        held.seek(0)
+        sys.stderr.write(held.read().decode("utf-8", "replace"))
+
+
+def _open(index_dir: str | os.PathLike, backend: str, options: EngineOptions):
     if backend == "bmp":
         from disco_pyserini.search.bmp import BmpSearcher
 

@@ -53,7 +53,12 @@ class _AnseriniSearcher:
                              "the other kind with 'python -m disco_pyserini.index'", index_dir)
         self.index_dir = index_dir
         self.metadata = read_metadata(index_dir)
-        self._searcher = autoclass(self.java_class)(str(index_dir))
+        try:
+            self._searcher = autoclass(self.java_class)(str(index_dir))
+        except Exception as error:
+            from disco_pyserini.search.backends import damaged_index
+
+            raise damaged_index(error, "Lucene", index_dir) from None
         self._list = autoclass("java.util.ArrayList")
 
     def _query(self, query: Any) -> Any:
