@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from typing import Sequence
 
@@ -106,6 +107,20 @@ def _export_on_ray(args: argparse.Namespace, metadata: dict):
             overwrite=args.overwrite)
 
 
+def _export(args: argparse.Namespace, metadata: dict):
+    if args.ray:
+        return _export_on_ray(args, metadata)
+    from disco_pyserini.encode.export import export_corpus
+    from disco_pyserini.encode.splade import SpladeEncoder
+
+    encoder = SpladeEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
+                            batch_size=args.batch_size, dtype=args.dtype, backend=args.backend)
+    return export_corpus(encoder, args.corpus, args.output, factor=args.quantization_factor, shard_id=args.shard_id,
+                         shard_num=args.shard_num, docs_per_file=args.docs_per_file,
+                         store_contents=args.store_contents, metadata={**metadata, "vocab_size": len(encoder.terms)},
+                         overwrite=args.overwrite)
+
+
 def encode_docs(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -119,19 +134,15 @@ def encode_docs(args: argparse.Namespace) -> int:
                       args.overwrite)
     metadata = _docs_metadata(args)
     check_output(Path(args.output), metadata, args.overwrite)
-    if args.ray:
-        stats = _export_on_ray(args, metadata)
-    else:
-        from disco_pyserini.encode.export import export_corpus
-        from disco_pyserini.encode.splade import SpladeEncoder
-
-        encoder = SpladeEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
-                                batch_size=args.batch_size, dtype=args.dtype, backend=args.backend)
-        stats = export_corpus(encoder, args.corpus, args.output, factor=args.quantization_factor,
-                              shard_id=args.shard_id, shard_num=args.shard_num, docs_per_file=args.docs_per_file,
-                              store_contents=args.store_contents,
-                              metadata={**metadata, "vocab_size": len(encoder.terms)},
-                              overwrite=args.overwrite)
+    new = not Path(args.output).exists()
+    try:
+        stats = _export(args, metadata)
+    except BaseException:
+        # A first run that failed before its first part file (a bad record, an unreadable corpus) leaves nothing:
+        # its encoding.json alone would only be in the way.
+        if new and not any(Path(args.output).glob("part-*.jsonl")):
+            shutil.rmtree(args.output, ignore_errors=True)
+        raise
     if stats.empty:
         print(f"warning: {len(stats.empty)} document(s) have no term after quantisation (first: "
               f"{', '.join(stats.empty[:5])}); Anserini will not index them, so they can never be retrieved",

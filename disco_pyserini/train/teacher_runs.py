@@ -35,8 +35,9 @@ def named_run(value: str) -> tuple[str, str]:
 
 
 def _is_json(path: Path) -> bool:
-    with open(path, encoding="utf-8") as handle:
-        return handle.read(4096).lstrip().startswith("{")
+    # bytes, not text: a file that is not UTF-8 is then reported line by line by the TREC reader
+    with open(path, "rb") as handle:
+        return handle.read(4096).lstrip().startswith(b"{")
 
 
 def read_scores(path: str | os.PathLike) -> Run:
@@ -47,7 +48,9 @@ def read_scores(path: str | os.PathLike) -> Run:
     if not _is_json(path):
         return read_run(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text (byte {error.start + 1}); re-encode the run as UTF-8", path) from None
     except json.JSONDecodeError as error:
         raise InputError(f"invalid JSON: {error.msg}", path, error.lineno) from None
     if not isinstance(data, dict):
