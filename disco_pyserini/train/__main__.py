@@ -50,12 +50,17 @@ def _train(argv: Sequence[str]) -> int:
 
 
 def _conversations(args: argparse.Namespace, policy: str = "disco"):
-    """The topics' turns as search reads them (responses fetched, reference cut resolved), already cut."""
+    """The topics' turns as search reads them (responses fetched, reference cut resolved), already cut.
+
+    Canonical responses named by id (CAsT 2020) come from ``--responses-from``, else from ``--corpus`` when given.
+    """
     from disco_pyserini.encode.conversations import load_conversations
 
+    responses = args.history_responses or "all"
     loaded = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from, policy,
-                                args.history_cut, args.strict)
-    return loaded._replace(turns=loaded.cut_turns(args.history_responses or "all"))
+                                args.history_cut, args.strict, history_responses=responses,
+                                collection=getattr(args, "corpus", None))
+    return loaded._replace(turns=loaded.cut_turns(responses))
 
 
 BUILD_EPILOG = """Two sources of teacher scores:
