@@ -75,9 +75,10 @@ def add_conversation_args(parser: argparse.ArgumentParser) -> None:
     """The flags that say how conversations are read before formulation (search, encode queries, train build)."""
     parser.add_argument("--history-cut", default="auto", choices=HISTORY_CUTS,
                         help="character cuts of the conversation before formulation: qrecc (questions 320, answers "
-                             "500 characters), cast (the reference CAsT preparation), none; auto (default): the "
-                             "topic format's reference preparation (qrecc for QReCC, cast for CAsT), else the "
-                             "student's training cut, else none")
+                             "500 characters), cast (the reference CAsT 2020 preparation), none; auto (default): "
+                             "the topic format's reference preparation (qrecc for QReCC, cast for CAsT 2020, and for "
+                             "CAsT 2021/2022 as our extension: none reads those uncut), else the student's training "
+                             "cut, else none")
     parser.add_argument("--history-responses", default=None, choices=HISTORY_RESPONSES,
                         help="answers kept in the history: all (as the references), the last one only, or none "
                              "(the explicit opt-out where the topics name answers by id but no texts are at hand; "

@@ -11,7 +11,7 @@ from typing import Callable, NamedTuple
 
 from disco_pyserini.encode.passages import passage_texts, stores_texts
 from disco_pyserini.errors import InputError
-from disco_pyserini.topics.cuts import check_cut, check_responses, cut_turn, default_cut
+from disco_pyserini.topics.cuts import EXTENDED_CUTS, check_cut, check_responses, cut_turn, default_cut
 from disco_pyserini.topics.history import missing_rewrites, rewrite_source
 from disco_pyserini.topics.load import load_turns
 from disco_pyserini.topics.loaders import resolve_format
@@ -88,4 +88,7 @@ def load_conversations(topics: str | os.PathLike, topics_format: str | None = No
     else:
         cut = default_cut(topics_format)
         cut = check_cut(trained_cut) if cut == "none" and trained_cut else cut
+        if topics_format in EXTENDED_CUTS:
+            warn(f"{topics_format} topics get the CAsT 2020 preparation's history cut, this toolkit's extension (no "
+                 "reference prepares them); --history-cut none reads them uncut")
     return Conversations(turns, topics_format, cut, tuple(missing), None if source is None else str(source))

@@ -51,6 +51,8 @@ CUTS: dict[str, tuple[Trim, Trim]] = {
 DEFAULT_CUTS = {"qrecc": "qrecc", "cast2020": "cast", "cast2021": "cast", "cast2022": "cast", "ir_datasets": "cast"}
 """The cut each topic format's reference preparation applies (formats not listed: ``none``); CAsT 2021 and 2022
 have no reference preparation and get the 2020 one (our extension)."""
+EXTENDED_CUTS = ("cast2021", "cast2022")
+"""Topic formats whose default cut no reference applies (callers say so when ``auto`` picks it)."""
 
 RESPONSES = ("all", "last", "none")
 """History answers kept: every one (the references), the most recent one, or none (an explicit opt-out)."""

@@ -32,8 +32,9 @@ def disco(turn: Turn, sep: str = SEP, max_question_chars: int | None = None,
     """DiSCo's input: ``q_n [SEP] a_n-1 [SEP] q_n-1 ... q_1``, newest first.
 
     Newest first means the encoder's right-side truncation (256 tokens) drops the oldest history.
-    The optional character limits reproduce the QReCC/CAsT variant (320 / 500 characters) and
-    apply to history only, never to the current utterance.
+    The optional character limits clip history questions and answers only. They are not the
+    references' preparations: those are ``formulate``'s ``cut`` presets (:mod:`~disco_pyserini.topics.cuts`,
+    ``--history-cut``), whose ``qrecc`` and ``cast`` cuts also cut the current utterance.
     """
     parts = [turn.utterance]
     for exchange in reversed(turn.history):

@@ -86,7 +86,8 @@ def _build(argv: Sequence[str]) -> int:
     given.add_argument("--teacher-run", action="append", default=[], type=named_run, metavar="[NAME=]FILE",
                        help="teacher run (run.json or TREC); repeat to fuse several into one teacher")
     given.add_argument("--run-fusion", default="merge", choices=["merge", "mean", "max"],
-                       help="merge (the authors': union, the last-listed run wins, top 1000), mean or max over the "
+                       help="merge (the run merger of the authors' first commit: union, the last-listed run wins, "
+                            "top 1000), mean (the reproduction study's) or max over the "
                             "runs that retrieved the document (default: merge)")
     given.add_argument("--score-scale", type=float, default=1.0,
                        help="multiply run scores (1e-4 for runs of this toolkit's impact indexes, factor 100)")
