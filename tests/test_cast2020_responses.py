@@ -113,3 +113,19 @@ def test_encode_queries_and_train_build_need_a_source_of_texts(cast2020, lexical
     head, record = (json.loads(line) for line in (tmp_path / "distill.jsonl").read_text().splitlines())
     assert head["history_responses"] == "none" and record["query"] == f"{turns[1]['utterance']} [SEP] " \
                                                                       f"{turns[0]['utterance']}"
+
+
+def test_texts_from_a_bmp_or_seismic_folder_and_refusal_without_them(tmp_path):
+    from disco_pyserini.encode.passages import passage_texts, stores_texts
+    from disco_pyserini.errors import InputError
+
+    index = tmp_path / "index.bmp"
+    index.mkdir()
+    (index / "backend.json").write_text(json.dumps({"backend": "bmp", "documents": 3, "store_raw": True}))
+    (index / "docids.txt").write_text("a\nb\nc\n")
+    (index / "contents.jsonl").write_text("".join(json.dumps(t) + "\n" for t in ("first", "second", "third")))
+    assert stores_texts(index) and passage_texts(index, {"c", "a", "z"}) == {"a": "first", "c": "third"}
+    (index / "contents.jsonl").unlink()
+    assert stores_texts(index) is False
+    with pytest.raises(InputError, match=r"index.bmp: this index stores no passage texts .*--responses-from"):
+        passage_texts(index, {"a"})
