@@ -71,7 +71,7 @@ def converse(searcher, encoder, lines: TextIO, out: TextIO, hits: int = 3, terms
             for i, exchange in enumerate(history, 1):
                 print(f"  {i}. {exchange['utterance']}", file=out)
                 if exchange["response"]:
-                    print(textwrap.shorten(f"     answer: {exchange['response']}", width=width), file=out)
+                    print("     " + textwrap.shorten(f"answer: {exchange['response']}", width=width - 5), file=out)
             if not history:
                 print("  (empty)", file=out)
             continue

@@ -129,3 +129,11 @@ def test_texts_from_a_bmp_or_seismic_folder_and_refusal_without_them(tmp_path):
     assert stores_texts(index) is False
     with pytest.raises(InputError, match=r"index.bmp: this index stores no passage texts .*--responses-from"):
         passage_texts(index, {"a"})
+
+
+def test_chat_over_an_index_without_texts_names_the_ways_out(plain_index, lexical_splade, capsys):
+    from disco_pyserini.chat import main
+
+    assert run(main, ["--index", str(plain_index), "--encoder", str(lexical_splade)]) == 2
+    error = capsys.readouterr().err
+    assert "stores no passage texts" in error and "--history-responses none" in error and error.count("\n") == 1

@@ -151,9 +151,9 @@ def read_corpus(path: str | os.PathLike, start: int = 0, stop: int | None = None
     Lines end at ``\n`` only (a stray ``\r`` inside a TSV text stays in the text), as :func:`count_lines`
     counts them. A titled TSV's header (line 0) and empty lines are never documents (as the reference reads
     TopiOCQA's file). Malformed lines, empty lines of other layouts, empty ids, ids with whitespace (TREC runs
-    and qrels split on it) and empty texts raise :class:`InputError` naming the file and line; so do unreadable files (not UTF-8, broken gzip, a directory). ``offset``, the byte offset of
-    line ``start`` (:func:`line_offsets`; uncompressed files only), seeks there instead of reading the
-    lines before it.
+    and qrels split on it) and empty texts raise :class:`InputError` naming the file and line; so do
+    unreadable files (not UTF-8, broken gzip, a directory). ``offset``, the byte offset of line ``start``
+    (:func:`line_offsets`; uncompressed files only), seeks there instead of reading the lines before it.
     """
     path = Path(path)
     tsv = corpus_format(path) == "tsv"

@@ -62,7 +62,7 @@ class PaperTable(NamedTuple):
     warnings: tuple[str, ...]
 
 
-def _thresholds(rels: Sequence[int], judged: Qrels, known: Dataset | None) -> list[int | None]:
+def _thresholds(rels: Sequence[int], judged: Qrels, known: Dataset | None) -> list[int]:
     """The relevance thresholds a dataset is shown at: the requested ones its grades can reach (a threshold above
     the highest grade judges nothing relevant), else its own convention."""
     top = max((grade for docs in judged.values() for grade in docs.values()), default=1)
@@ -93,7 +93,6 @@ def paper_table(runs: Sequence[str | os.PathLike], metrics: Sequence[str] = PAPE
             known = dataset_named(dataset)
         judged = read_qrels(path)
         thresholds = _thresholds(rels, judged, known)
-        labels: dict[str, str] = {}
         for i, rel in enumerate(thresholds):
             result: EvalResult = evaluate(named, judged, metrics, rel=rel, dataset=known.name if known else None,
                                           duplicates=(duplicates or {}).get(dataset))
@@ -111,9 +110,9 @@ def paper_table(runs: Sequence[str | os.PathLike], metrics: Sequence[str] = PAPE
                     if row.significant:
                         marks[(row.run, dataset, labels[row.metric])] = BETTER if row.delta > 0 else WORSE
         default = known.rel if known else 1
-        levels = [default if rel is None else rel for rel in thresholds]
-        remark = f" (the dataset's convention: >= {default})" if levels != [default] else ""
-        conventions[dataset] = convention_line(known.name if known else "custom qrels", len(judged), levels, remark)
+        remark = f" (the dataset's convention: >= {default})" if thresholds != [default] else ""
+        conventions[dataset] = convention_line(known.name if known else "custom qrels", len(judged), thresholds,
+                                               remark)
     if {"MRR", "MRR@10"} <= set(metrics):
         note = f"{note}; {MRR_CHOICE}"
     values = pd.DataFrame(columns)
