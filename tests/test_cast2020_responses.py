@@ -89,6 +89,8 @@ def test_an_index_without_texts_is_one_error_naming_the_ways_out(sample_index, p
     assert _search(plain_index, topics, lexical_splade, tmp_path / "none.trec", "--history-responses", "none") == 0
     assert _hits(tmp_path / "none.trec") != _hits(output)
     assert json.loads((tmp_path / "none.trec.meta.json").read_text())["responses_from"] is None
+    # a policy that reads no answers needs no texts
+    assert _search(plain_index, topics, lexical_splade, tmp_path / "manual.trec", "--policy", "manual") == 0
 
 
 def test_encode_queries_and_train_build_need_a_source_of_texts(cast2020, lexical_splade, tmp_path, capsys):

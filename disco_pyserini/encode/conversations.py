@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 from disco_pyserini.encode.passages import passage_texts, stores_texts
 from disco_pyserini.errors import InputError
 from disco_pyserini.topics.cuts import EXTENDED_CUTS, check_cut, check_responses, cut_turn, default_cut
-from disco_pyserini.topics.history import missing_rewrites, rewrite_source
+from disco_pyserini.topics.history import missing_rewrites, reads_answers, rewrite_source
 from disco_pyserini.topics.load import load_turns
 from disco_pyserini.topics.loaders import resolve_format
 from disco_pyserini.topics.responses import attach_responses, response_ids
@@ -54,7 +54,7 @@ def load_conversations(topics: str | os.PathLike, topics_format: str | None = No
     ``responses_from`` (a corpus file or an index with stored texts), else from ``collection`` (the index
     searched, or the corpus given, when it holds texts). With neither, or an index without texts, that is an
     error naming ``--responses-from`` and ``--history-responses none``, the explicit way to leave the answers out
-    (``history_responses="none"`` fetches nothing). ``history_cut`` ``auto`` is the topic format's reference cut
+    (``history_responses="none"``, or a ``policy`` that reads no answers, fetches nothing). ``history_cut`` ``auto`` is the topic format's reference cut
     (:data:`disco_pyserini.topics.cuts.DEFAULT_CUTS`), else ``trained_cut`` (the one a student's training
     inputs had), else none. Turns without the rewrite a rewrite policy needs are searched with their raw
     utterance, with one warning naming them, or are an error with ``strict``.
@@ -64,7 +64,7 @@ def load_conversations(topics: str | os.PathLike, topics_format: str | None = No
     turns = load_turns(topics, topics_format, rewrites)
     needed = sorted(response_ids(turns))
     source = None
-    if needed and history_responses != "none":
+    if needed and history_responses != "none" and reads_answers(policy):
         what = (f"the topics name {len(needed)} canonical response passage(s) by id (CAsT 2020), the answers of "
                 "DiSCo's history")
         hint = ("pass --responses-from CORPUS_OR_INDEX (the collection, or an index built with --store-raw), or "

@@ -102,6 +102,15 @@ POLICIES: dict[str, Callable[..., str]] = {
 """Formulation policy name -> function; ``rewrite:<name>`` is handled by ``formulate``."""
 
 
+ANSWER_POLICIES = ("disco", "last-k", "concat")
+"""The policies whose text holds the history's answers (the others read utterances or rewrites only)."""
+
+
+def reads_answers(policy: str) -> bool:
+    """Whether ``policy``'s formulation includes earlier answers (so CAsT 2020's canonical responses matter)."""
+    return policy in ANSWER_POLICIES
+
+
 def rewrite_source(policy: str) -> str | None:
     """The rewrite a policy searches (``manual``, ``automatic`` or an attached source), or ``None``."""
     if policy in ("manual", "automatic"):
