@@ -29,7 +29,7 @@ def _metrics(conditions: Sequence[Condition], verdicts: Mapping[str, Verdict]) -
 def _cell(condition: Condition, verdict: Verdict | None, metric: str) -> tuple[str, str]:
     """(expected, measured with its check) for one metric."""
     expected = condition.expected.scores.get(metric)
-    shown = "" if expected is None else f"{expected:.3f}"
+    shown = "" if expected is None else f"{expected:g}"
     if verdict is None or metric not in verdict.scores:
         return shown, ""
     measured = f"{verdict.scores[metric]:.4f}"
