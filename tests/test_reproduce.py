@@ -109,6 +109,26 @@ def test_compare_says_ok_or_off_by_how_much():
     assert compare({"MRR": 0.488, "R@100": 0.531}, expected).ok  # exactly the tolerance away is within it
 
 
+def test_steps_done_found_or_made_by_another_command(tmp_path):
+    from disco_pyserini.reproduce.catalogue import Step
+    from disco_pyserini.reproduce.steps import StepState, check_step
+
+    output = tmp_path / "index"
+    step = Step("index", "python -m disco_pyserini.index --input v --index index", str(output))
+    state = StepState(tmp_path)
+    assert state.status(step) == "to run"
+    state.record(step, finished=False)
+    output.mkdir()
+    assert StepState(tmp_path).status(step) == "to run"  # interrupted: runs again (encoding resumes)
+    state.record(step, finished=True)
+    assert StepState(tmp_path).status(step) == "done"
+    other = step._replace(command=step.command + " --optimize")
+    with pytest.raises(InputError, match="was made by another command"):
+        check_step(StepState(tmp_path), other)
+    found = Step("index", "python -m disco_pyserini.index --input w --index elsewhere", str(tmp_path))
+    assert state.status(found) == "found"  # there already, not made here: reused as it is
+
+
 @pytest.fixture(scope="module")
 def sample_matrix(tmp_path_factory):
     """The sample world's conditions run end to end once, as a user runs them."""

@@ -1,9 +1,11 @@
 """Run, check or parse one step of a condition, and remember which steps are done.
 
 A ``python -m disco_pyserini.X`` step runs in this process through X's own ``main`` (one JVM and one set of
-imports for the whole matrix); any other step (downloads) runs in the shell. A step is done when its output
-exists; the work folder's ``.reproduce/steps.json`` records the command that made each output, so that an output
-made by a different command is reported instead of silently reused.
+imports for the whole matrix); any other step (downloads) runs in the shell. Steps are known by their output in
+the work folder: the folder's ``.reproduce/steps.json`` records the command that made each output and whether it
+finished, so that a finished step is skipped, an interrupted one is run again (encoding resumes), an output made
+by a different command is reported instead of silently reused, and one found there without a record (made by
+hand, or by the demo) is reused.
 """
 from __future__ import annotations
 
