@@ -162,7 +162,7 @@ def test_matrix_renders_as_markdown_and_html_with_commands(sample_matrix, capsys
     assert main(["--generate-report", str(page), "--dataset", "sample", "--work-dir", str(work)]) == 0
     text = page.read_text()
     assert "| `sample.disco-human-expansion.disco`" in text and "(OK)" in text and "off by" not in text
-    assert "```bash\npython -m disco_pyserini.reproduce.sample_model --output" in text
+    assert "```bash\npython -m disco_pyserini.encode docs --encoder splade-tiny" in text
     html = work / "matrix.html"
     assert main(["--generate-report", str(html), "--work-dir", str(work)]) == 0  # every dataset, measured or not
     content = html.read_text()

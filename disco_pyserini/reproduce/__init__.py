@@ -7,5 +7,5 @@ the expected scores with their source and tolerance. ``python -m disco_pyserini.
 
 Modules, one job each: :mod:`.catalogue` (read the YAML, render commands), :mod:`.steps` (run or parse one
 command, remember what is done), :mod:`.scores` (score a run, compare with the expected numbers), :mod:`.report`
-(Markdown/HTML pages), :mod:`.sample_model` (the sample world's tiny model as a command).
+(Markdown/HTML pages).
 """
