@@ -7,10 +7,12 @@ conversation gets the same hits and scores from both.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from disco_pyserini.search.backends import EngineOptions
-from disco_pyserini.search.searcher import Hit
+
+if TYPE_CHECKING:  # the searcher module loads the JVM bridge; the chat's --help should not wait for it
+    from disco_pyserini.search.searcher import Hit
 
 
 class Query(NamedTuple):
@@ -26,7 +28,7 @@ class Result(NamedTuple):
     """What one query found: its integer query vector and the hits with their stored passage texts."""
 
     vector: dict[str, int]
-    hits: list[Hit]
+    hits: list["Hit"]
     texts: list[str | None]
 
 
@@ -80,7 +82,7 @@ class Retriever:
     def search(self, queries: Sequence[Query]) -> list[Result]:
         """Encode ``queries`` together, search them (one engine batch per hit count) and fetch the texts."""
         vectors = self.encode(queries)
-        found: dict[str, list[Hit]] = {}
+        found: dict[str, list] = {}
         for hits in sorted({query.hits for query in queries}):
             slots = [str(i) for i, query in enumerate(queries) if query.hits == hits]
             found.update(self.searcher.batch_search([vectors[int(i)] for i in slots], slots, hits, self.threads))
