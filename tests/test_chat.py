@@ -47,12 +47,13 @@ def test_a_turn_that_finds_nothing_says_so(retriever):
     assert "no passage matched" in out.getvalue()
 
 
-def test_chat_hides_the_loading_weights_bar(sample_index, lexical_splade):
-    import subprocess
-    import sys
+def test_chat_hides_the_loading_weights_bar(sample_index, lexical_splade, monkeypatch, capsys):
+    from transformers.utils import logging as hf_logging
 
-    done = subprocess.run([sys.executable, "-m", "disco_pyserini.chat", "--index", str(sample_index / "index"),
-                           "--encoder", str(lexical_splade), "--device", "cpu"], input="tenolo diet\n",
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "[turn 1]" in done.stdout and "Loading weights" not in done.stderr
+    from disco_pyserini.chat import main
+
+    hf_logging.enable_progress_bar()  # as in a fresh process (another test may have switched it off)
+    monkeypatch.setattr("sys.stdin", io.StringIO("tenolo diet\n"))
+    assert main(["--index", str(sample_index / "index"), "--encoder", str(lexical_splade), "--device", "cpu"]) == 0
+    shown = capsys.readouterr()
+    assert "[turn 1]" in shown.out and "Loading weights" not in shown.err

@@ -217,3 +217,31 @@ def test_command_line_errors_are_one_line(sample_index, lexical_splade, tmp_path
     assert "not an index" in capsys.readouterr().err
     assert cli.run(main, ["--index", "x", "--encoder", "y", "--max-batch", "0"]) == 2
     assert "--max-batch must be >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["bmp", "seismic"])
+def test_fast_backends_serve_the_search_commands_hits(backend, sample_index, lexical_splade, sample_turns, tmp_path):
+    pytest.importorskip({"bmp": "bmp", "seismic": "seismic"}[backend])
+    from disco_pyserini import cli
+    from disco_pyserini.index.__main__ import main as index_main
+    from disco_pyserini.search.__main__ import main as search_main
+    from disco_pyserini.serve.retriever import Query, Retriever
+    from disco_pyserini.serve.conversation import make_turn, query_text
+    from disco_pyserini.sample import CONVERSATIONS
+
+    index = tmp_path / backend
+    assert cli.run(index_main, ["--backend", backend, "--input", str(sample_index / "vectors"), "--index", str(index),
+                                "--store-raw", "--threads", "2"]) == 0
+    assert search_main(["--index", str(index), "--topics", str(CONVERSATIONS), "--encoder", str(lexical_splade),
+                        "--output", str(tmp_path / "run.trec"), "--hits", "10", "--device", "cpu"]) == 0
+    expected = run_hits((tmp_path / "run.trec").read_text())
+    retriever = Retriever(index, str(lexical_splade), device="cpu")
+    try:
+        assert retriever.info()["backend"] == backend
+        turns = [make_turn(as_request(turn)["conversation"]) for turn in sample_turns]
+        results = retriever.search([Query(query_text(turn, "disco"), 10) for turn in turns])
+    finally:
+        retriever.close()
+    for turn, result in zip(sample_turns, results):
+        assert [(h.docid, rank, f"{h.score:.6f}") for rank, h in enumerate(result.hits, 1)] == expected[turn.query_id]
+        assert all(result.texts)
