@@ -65,8 +65,8 @@ def test_page_follow_up_shows_the_apis_passages_highlighted_and_resets(server, b
         wait.until(lambda driver: len(driver.find_elements(By.CSS_SELECTOR, "#turns .turn")) == count)
     turn = browser.find_elements(By.CSS_SELECTOR, "#turns .turn")[-1]
     shown = [item.get_attribute("data-docid") for item in turn.find_elements(By.CSS_SELECTOR, "li.passage")]
-    status, api, _ = call(server.url, "/search", {"conversation": [{"utterance": first}, {"utterance": follow_up}],
-                                                 "hits": 5})
+    conversation = [{"utterance": first}, {"utterance": follow_up}]
+    status, api, _ = call(server.url, "/search", {"conversation": conversation, "hits": 5})
     assert status == 200 and shown == [hit["docid"] for hit in api["hits"]] and shown
     chips = [chip.text.split()[0] for chip in turn.find_elements(By.CSS_SELECTOR, ".terms .term")]
     assert chips == [term["term"] for term in api["query"]["terms"]]

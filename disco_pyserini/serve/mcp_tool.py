@@ -40,9 +40,7 @@ def build_mcp(service: SearchService) -> MCPServer:
             request = SearchRequest(conversation=conversation, hits=hits, policy=policy, query_topk=query_topk,
                                     rewrites=rewrites or {})
             return (await service.search([request]))[0]
-        except (FieldError, Overloaded) as error:  # the agent reads the message: which field, or when to retry
-            raise ToolError(str(error)) from None
-        except ValidationError as error:
+        except (FieldError, Overloaded, ValidationError) as error:  # the agent reads which field, or when to retry
             raise ToolError(str(error)) from None
 
     return server

@@ -4,12 +4,11 @@ from __future__ import annotations
 import contextlib
 from typing import Sequence
 
-from disco_pyserini.topics.types import Turn
-
 from disco_pyserini.serve.batcher import MicroBatcher
 from disco_pyserini.serve.conversation import FieldError, make_turn, query_text, top_terms, typed_text
 from disco_pyserini.serve.retriever import Query, Result, Retriever
 from disco_pyserini.serve.schema import HitOut, QueryOut, SearchRequest, SearchResponse, TermOut
+from disco_pyserini.topics.types import Turn
 
 
 class SearchService:
