@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from disco_pyserini.serve.batcher import Overloaded
 from disco_pyserini.serve.conversation import FieldError
+from disco_pyserini.serve.mcp_tool import build_mcp
 from disco_pyserini.serve.schema import BatchRequest, BatchResponse, SearchRequest, SearchResponse
 from disco_pyserini.serve.service import SearchService
 
@@ -56,23 +57,15 @@ class ApiKeyMiddleware:
         await response(scope, receive, send)
 
 
-def create_app(service: SearchService, api_key: str | None = None, mcp: bool = True) -> FastAPI:
+def create_app(service: SearchService, api_key: str | None = None) -> FastAPI:
     """The FastAPI app over ``service``; ``api_key`` protects everything but :data:`OPEN_PATHS`."""
-    mcp_server = None
-    if mcp:
-        from disco_pyserini.serve.mcp_tool import build_mcp
-
-        mcp_server = build_mcp(service)
-        # stateless JSON responses: each tool call is one POST, like a REST call (no session affinity needed)
-        mcp_app = mcp_server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
-                                                 json_response=True)
+    mcp_server = build_mcp(service)
+    # stateless JSON responses: each tool call is one POST, like a REST call (no session affinity needed)
+    mcp_app = mcp_server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
-        async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(service.running())
-            if mcp_server is not None:
-                await stack.enter_async_context(mcp_server.session_manager.run())
+        async with service.running(), mcp_server.session_manager.run():
             yield
 
     app = FastAPI(title="disco-pyserini", lifespan=lifespan,
@@ -83,7 +76,8 @@ def create_app(service: SearchService, api_key: str | None = None, mcp: bool = T
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"field": "body", "message": f"malformed JSON at character {item['loc'][-1]}: {item['ctx']['error']}"}
+        errors = [{"field": "body", "message": f"malformed JSON at character {item['loc'][-1]}: "
+                                               f"{item.get('ctx', {}).get('error', item['msg'])}"}
                   if item["type"] == "json_invalid" else {"field": _field(item["loc"]), "message": item["msg"]}
                   for item in error.errors()]
         status = 400 if any(item["type"] == "json_invalid" for item in error.errors()) else 422
@@ -98,6 +92,11 @@ def create_app(service: SearchService, api_key: str | None = None, mcp: bool = T
     async def overloaded(_request: Request, error: Overloaded) -> JSONResponse:
         return JSONResponse(error_body(503, None, str(error)), status_code=503,
                             headers={"Retry-After": str(error.retry_after)})
+
+    @app.exception_handler(Exception)
+    async def failed(_request: Request, error: Exception) -> JSONResponse:
+        # the request fails, logged with its traceback by uvicorn; the server keeps serving
+        return JSONResponse(error_body(500, None, f"internal error: {type(error).__name__}: {error}"), status_code=500)
 
     @app.post("/search", response_model=SearchResponse, summary="Search for the current turn of a conversation",
               responses={422: {"description": "a field that cannot be searched (named in error.field)"},
@@ -127,6 +126,5 @@ def create_app(service: SearchService, api_key: str | None = None, mcp: bool = T
     async def chat_page() -> HTMLResponse:
         return HTMLResponse(page.replace("__API_KEY_NEEDED__", json.dumps(bool(api_key))))
 
-    if mcp_server is not None:
-        app.router.routes.extend(mcp_app.routes)
+    app.router.routes.extend(mcp_app.routes)
     return app
