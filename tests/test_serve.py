@@ -150,6 +150,23 @@ def test_micro_batcher_bounds_in_flight_and_batches_what_waits():
     assert sizes == [1, 4, 1]
 
 
+def test_a_failing_batch_fails_its_requests_and_the_batcher_goes_on():
+    from disco_pyserini.serve.batcher import MicroBatcher
+
+    def work(batch):
+        if "boom" in batch:
+            raise RuntimeError("engine failure")
+        return [item.upper() for item in batch]
+
+    async def scenario():
+        async with MicroBatcher(work, max_batch=4, max_wait=0).running() as batcher:
+            with pytest.raises(RuntimeError, match="engine failure"):
+                await batcher.submit(["a", "boom"])
+            return await batcher.submit(["b"]), batcher.in_flight
+
+    assert asyncio.run(scenario()) == (["B"], 0)
+
+
 def test_api_key_is_required_except_for_the_page_health_and_docs(server):
     body = {"conversation": [{"utterance": "tenolo"}]}
     status, answer, headers = post(server, "/search", body, key=None)
