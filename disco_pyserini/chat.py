@@ -1,7 +1,9 @@
 """``python -m disco_pyserini.chat``: explore a conversational model turn by turn in the terminal.
 
 Type a turn; the DiSCo query built from the whole conversation so far retrieves the top passages,
-shown with the query's strongest terms (``+term`` marks expansion terms the user never typed).
+shown with the query's strongest terms (``+term`` marks expansion terms the user never typed). Each turn's
+top passage is its answer in the history that later turns read, as CAsT 2020's canonical responses (the
+top passage of a run) are in DiSCo's input; ``--history-responses none`` leaves the answers out.
 Commands: ``/reset`` starts a new conversation, ``/history`` shows it, ``/quit`` (or end of input) leaves;
 another ``/word`` lists them. The conversation logic is the server's (:mod:`disco_pyserini.serve`).
 """
@@ -36,6 +38,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--history-cut", default="auto", choices=cli.HISTORY_CUTS,
                         help="character cuts of the conversation (qrecc, cast, none); auto (default): the cut the "
                              "student was trained with, else none")
+    parser.add_argument("--history-responses", default=None, choices=cli.HISTORY_RESPONSES,
+                        help="answers in the history, each turn's top passage (needs an index with stored texts): "
+                             "all, the last one only, or none (default: as the student was trained, else all)")
     return parser.parse_args(argv)
 
 
@@ -49,7 +54,11 @@ def format_terms(vector: dict[str, int], typed: str, count: int) -> str:
 
 
 def converse(retriever: Retriever, lines: TextIO, out: TextIO, hits: int = 3, terms: int = 12) -> int:
-    """Run the read-search-print loop over ``lines``; returns the number of turns searched."""
+    """Run the read-search-print loop over ``lines``; returns the number of turns searched.
+
+    Each turn's top passage becomes its answer in the history (``retriever.history_responses`` says which
+    answers the query reads).
+    """
     width = min(shutil.get_terminal_size((100, 20)).columns, 120)
     session = Session()
     searched = 0
@@ -64,7 +73,12 @@ def converse(retriever: Retriever, lines: TextIO, out: TextIO, hits: int = 3, te
             print("(new conversation)", file=out)
             continue
         if text == "/history":
-            print("\n".join(f"  {i}. {u}" for i, u in enumerate(session.utterances, 1)) or "  (empty)", file=out)
+            for i, exchange in enumerate(session.exchanges, 1):
+                print(f"  {i}. {exchange.utterance}", file=out)
+                if exchange.response:
+                    print("     " + textwrap.shorten(f"answer: {exchange.response}", width=width - 5), file=out)
+            if not session.exchanges:
+                print("  (empty)", file=out)
             continue
         if text.startswith("/") and len(text.split()) == 1:
             print(f"unknown command {text}; commands: {COMMANDS}", file=out)
@@ -72,8 +86,8 @@ def converse(retriever: Retriever, lines: TextIO, out: TextIO, hits: int = 3, te
         turn = session.turn(text)
         query = Query(query_text(turn, "disco", retriever.history_cut, retriever.history_responses), hits)
         result = retriever.search([query])[0]
-        session.add(text)
-        print(f"[turn {len(session.utterances)}] query: {format_terms(result.vector, typed_text(turn), terms)}",
+        session.add(text, result.texts[0] if result.hits else None)
+        print(f"[turn {len(session.exchanges)}] query: {format_terms(result.vector, typed_text(turn), terms)}",
               file=out)
         if not result.hits:
             print("   no passage matched: none of the query's terms is in the index; try other words", file=out)
@@ -92,14 +106,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend, engine = cli.engine_args(args)
     from transformers.utils import logging as hf_logging
 
+    from disco_pyserini.encode.passages import stores_texts
+    from disco_pyserini.encode.trained import training_config
+
     for flag, value in (("--index", args.index), ("--encoder", args.encoder)):
         if value.startswith("disco-demo/") and not Path(value).exists():
             raise InputError(f"{flag} {value}: the demo's files are not here; run 'python -m disco_pyserini.demo' "
                              f"first (in this folder), or pass --index and --encoder")
+    responses = args.history_responses or training_config(args.encoder).get("history_responses") or "all"
+    if responses != "none" and stores_texts(args.index) is False:
+        raise InputError("chat puts each turn's top passage into the history as its answer, and this index stores "
+                         "no passage texts: rebuild it with --store-raw, or pass --history-responses none",
+                         args.index)
     hf_logging.disable_progress_bar()  # the "Loading weights" bar is noise before the first prompt (as in the demo)
     retriever = Retriever(args.index, args.encoder, backend=backend, engine=engine, device=args.device,
                           encoder_backend=args.encoder_backend, query_topk=args.query_topk,
-                          history_cut=None if args.history_cut == "auto" else args.history_cut)
+                          history_cut=None if args.history_cut == "auto" else args.history_cut,
+                          history_responses=responses)
     if sys.stdin.isatty():
         print(f"Type a turn ({COMMANDS}).", file=sys.stderr)
     try:

@@ -68,21 +68,25 @@ def engine_args(args: argparse.Namespace):
 
 
 HISTORY_CUTS = ("auto", "none", "qrecc", "cast")  # mirrors topics.cuts.CUTS (+ auto) without importing it
+HISTORY_RESPONSES = ("all", "last", "none")  # mirrors topics.cuts.RESPONSES
 
 
 def add_conversation_args(parser: argparse.ArgumentParser) -> None:
     """The flags that say how conversations are read before formulation (search, encode queries, train build)."""
     parser.add_argument("--history-cut", default="auto", choices=HISTORY_CUTS,
                         help="character cuts of the conversation before formulation: qrecc (questions 320, answers "
-                             "500 characters), cast (the reference CAsT preparation), none; auto (default): the "
-                             "topic format's reference preparation (qrecc for QReCC, cast for CAsT), else the "
-                             "student's training cut, else none")
-    parser.add_argument("--history-responses", default=None, choices=["all", "last"],
-                        help="answers kept in the history: all or the last one only (default: as the student was "
-                             "trained, else all, as the references)")
+                             "500 characters), cast (the reference CAsT 2020 preparation), none; auto (default): "
+                             "the topic format's reference preparation (qrecc for QReCC, cast for CAsT 2020, and for "
+                             "CAsT 2021/2022 as our extension: none reads those uncut), else the student's training "
+                             "cut, else none")
+    parser.add_argument("--history-responses", default=None, choices=HISTORY_RESPONSES,
+                        help="answers kept in the history: all (as the references), the last one only, or none "
+                             "(the explicit opt-out where the topics name answers by id but no texts are at hand; "
+                             "default: as the student was trained, else all)")
     parser.add_argument("--responses-from", default=None, metavar="CORPUS_OR_INDEX",
                         help="collection (TSV/JSONL corpus, or an index with stored texts) to fetch the canonical "
-                             "responses the topics name by id (CAsT 2020) for the history")
+                             "responses the topics name by id (CAsT 2020) for the history (default: the searched "
+                             "index, when it stores texts; else this flag or --history-responses none is needed)")
     parser.add_argument("--strict", action="store_true",
                         help="a turn without the rewrite a rewrite policy needs is an error (default: its raw "
                              "utterance is used, with one warning naming the turns)")

@@ -31,6 +31,9 @@ def test_chat_resolves_the_pronoun_from_history_and_resets(retriever):
     assert [shown[i].split("]")[0] for i in turns] == ["[turn 1", "[turn 2", "[turn 1"]
     assert "tenolo" in shown[turns[1]] and "tenolo" in shown[turns[1] + 1]  # "its" resolved through the history
     assert "  2. What is its diet?" in shown and "(new conversation)" in shown
+    # each turn's top passage is its answer in the history, as CAsT 2020's canonical responses
+    answer = shown[turns[0] + 1].split(") ", 1)[1]
+    assert shown[shown.index("  1. What is the habitat of the tenolo?") + 1] == f"     answer: {answer}"
     assert "tenolo" not in shown[turns[2]]  # after /reset the history is gone
 
 

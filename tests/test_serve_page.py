@@ -65,7 +65,9 @@ def test_page_follow_up_shows_the_apis_passages_highlighted_and_resets(server, b
         wait.until(lambda driver: len(driver.find_elements(By.CSS_SELECTOR, "#turns .turn")) == count)
     turn = browser.find_elements(By.CSS_SELECTOR, "#turns .turn")[-1]
     shown = [item.get_attribute("data-docid") for item in turn.find_elements(By.CSS_SELECTOR, "li.passage")]
-    conversation = [{"utterance": first}, {"utterance": follow_up}]
+    # the page, as the terminal chat, keeps each turn's top passage as its answer in the history
+    answer = call(server.url, "/search", {"conversation": [{"utterance": first}], "hits": 1})[1]["hits"][0]["text"]
+    conversation = [{"utterance": first, "response": answer}, {"utterance": follow_up}]
     status, api, _ = call(server.url, "/search", {"conversation": conversation, "hits": 5})
     assert status == 200 and shown == [hit["docid"] for hit in api["hits"]] and shown
     chips = [chip.text.split()[0] for chip in turn.find_elements(By.CSS_SELECTOR, ".terms .term")]

@@ -81,10 +81,10 @@ def bm25_text(text: str) -> str:
 def run_metadata(index: str | os.PathLike, topics: str | os.PathLike, options: SearchOptions,
                  conversations: Any, responses: str) -> dict[str, Any]:
     """What a run was made from, written beside it as ``RUN.meta.json``."""
-    fields = ("encoder", "policy", "policy_options", "rewrites", "responses_from", "hits", "query_topk",
-              "max_length", "bm25")
+    fields = ("encoder", "policy", "policy_options", "rewrites", "hits", "query_topk", "max_length", "bm25")
     return {"index": str(index), "topics": str(topics), "topics_format": conversations.topics_format,
             "history_cut": conversations.history_cut, "history_responses": responses,
+            "responses_from": None if conversations.responses_from is None else str(conversations.responses_from),
             "turns": len(conversations.turns),
             "turns_without_rewrite": list(conversations.without_rewrite),
             **{name: getattr(options, name) for name in fields}}
@@ -107,9 +107,11 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
     options = options or SearchOptions()
     # parsed fully first: bad topics fail before model loading
     trained = {} if options.bm25 or options.encoder is None else training_config(options.encoder)
-    conversations = load_conversations(topics, options.topics_format, options.rewrites, options.responses_from,
-                                       options.policy, options.history_cut, options.strict, trained.get("history_cut"))
     responses = options.history_responses or trained.get("history_responses") or "all"
+    # CAsT 2020's answers come from --responses-from, else from the searched index's stored texts
+    conversations = load_conversations(topics, options.topics_format, options.rewrites, options.responses_from,
+                                       options.policy, options.history_cut, options.strict, trained.get("history_cut"),
+                                       history_responses=responses, collection=index)
     turns = conversations.turns
     policy = options.policy
     # fallback: turns without the policy's rewrite were warned about (or refused with --strict) above

@@ -48,8 +48,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     group.add_argument("--history-cut", default="auto", choices=cli.HISTORY_CUTS,
                        help="character cuts of the conversation (qrecc, cast, none); auto (default): the cut the "
                             "student was trained with, else none")
-    group.add_argument("--history-responses", default=None, choices=["all", "last"],
-                       help="answers kept in the history (default: as the student was trained, else all)")
+    group.add_argument("--history-responses", default=None, choices=cli.HISTORY_RESPONSES,
+                       help="answers (the conversation's responses) kept in the history: all, the last one or none "
+                            "(default: as the student was trained, else all)")
     cli.add_engine_args(parser)
     return parser.parse_args(argv)
 

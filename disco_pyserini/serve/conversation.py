@@ -78,17 +78,18 @@ def top_terms(vector: Mapping[str, int], typed: str, count: int) -> list[QueryTe
 
 
 class Session:
-    """A conversation typed turn by turn (the terminal chat): the history grows with each searched turn."""
+    """A conversation typed turn by turn (the terminal chat): each searched turn joins the history with its answer."""
 
     def __init__(self) -> None:
-        self.utterances: list[str] = []
+        self.exchanges: list[Exchange] = []
 
     def turn(self, utterance: str) -> Turn:
         """The turn ``utterance`` makes after the history so far (the history is not changed)."""
-        return make_turn([{"utterance": u} for u in self.utterances] + [{"utterance": utterance}])
+        return make_turn([exchange._asdict() for exchange in self.exchanges] + [{"utterance": utterance}])
 
-    def add(self, utterance: str) -> None:
-        self.utterances.append(utterance.strip())
+    def add(self, utterance: str, response: str | None) -> None:
+        """Record a searched turn and its answer (the chat's: its top passage)."""
+        self.exchanges.append(Exchange(utterance.strip(), response))
 
     def reset(self) -> None:
-        self.utterances.clear()
+        self.exchanges.clear()

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import torch
 
+from disco_pyserini.encode.pooling import splade_max_pool
+
 
 def splade_pool(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """``[batch, vocab]`` SPLADE weights ``max_i log(1 + relu(logit_ij))`` over non-padding tokens, with gradient.
 
-    Same maths as :meth:`disco_pyserini.encode.splade.SpladeEncoder.pooled`, but out of place so
-    autograd can go through it.
+    The same computation as :meth:`disco_pyserini.encode.splade.SpladeEncoder.pooled`
+    (:func:`disco_pyserini.encode.pooling.splade_max_pool`), whose backward is sparse: the max sends each term's
+    gradient to one token.
     """
-    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
-    weights = torch.log1p(torch.relu(logits.float())) * attention_mask.unsqueeze(-1).float()
-    return weights.amax(dim=1)
+    return splade_max_pool(model, input_ids, attention_mask)
 
 
 def prune_topk(vectors: torch.Tensor, k: int | None) -> torch.Tensor:

@@ -193,8 +193,10 @@ def load_dataset(config: TrainConfig) -> DistillDataset:
     if config.teacher_run is not None:
         from disco_pyserini.encode.conversations import load_conversations
 
+        # CAsT 2020's canonical responses: from responses_from, else from the training corpus
         loaded = load_conversations(config.topics, config.topics_format, responses_from=config.responses_from,
-                                    history_cut=config.history_cut)
+                                    history_cut=config.history_cut, history_responses=config.history_responses,
+                                    collection=config.corpus)
         turns = loaded.cut_turns(config.history_responses)
         head, records, stats = teacher_run_distillation(turns, read_training_qrels(config.qrels),
                                                         [named_run(run) for run in config.teacher_run],
