@@ -108,18 +108,19 @@ class Server:
             [sys.executable, "-m", "disco_pyserini.serve", "--index", str(index), "--encoder", str(encoder),
              "--device", "cpu", "--port", "0", "--max-batch", str(max_batch), "--max-in-flight", "256"],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
-        deadline = time.monotonic() + 180
-        self.port = None
+        deadline = time.monotonic() + 600  # model and JVM start-up take minutes on a busy machine
+        self.port, started = None, False
         for line in self.process.stderr:
             if line.startswith("open http://127.0.0.1:"):
                 self.port = int(line.split(":")[2].split("/")[0])
             if "Application startup complete" in line:
+                started = True
                 break
             if time.monotonic() > deadline:
                 break
-        if self.port is None:
+        if not started or self.port is None:
             self.process.kill()
-            raise SystemExit("the server did not start")
+            raise SystemExit("the server did not start within 10 minutes")
         threading.Thread(target=self.process.stderr.read, daemon=True).start()  # keep its log pipe drained
 
     def get(self, path: str) -> dict:
