@@ -199,8 +199,8 @@ def bench(name: str, world: tuple[Path, Path, Path], args) -> list[list]:
     rows, results = [], {}
     for mode, max_batch in (("unbatched", 1), ("batched", 32)):
         server = Server(index, encoder, max_batch)
-        info = server.get("/info")
         try:
+            info = server.get("/info")
             load(server, requests, expected, 4, 16, 30)  # warm-up: first calls pay for lazy initialisation
             for clients in CLIENTS:
                 result = load(server, requests, expected, clients, args.requests, args.seconds)

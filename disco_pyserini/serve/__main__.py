@@ -56,12 +56,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port``, bound before the model loads so a busy port fails first."""
+    """A listening socket on ``host:port``, opened before the model loads so a busy port fails first."""
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        # listening now, not when uvicorn gets to it: a client that comes as soon as the app reports its start-up
+        # waits in the backlog instead of being refused
+        sock.listen(2048)
     except OSError as error:
         raise InputError(f"--host {host} --port {port}: cannot listen there ({error.strerror}); choose another "
                          "--port (0: any free one)") from None
