@@ -26,6 +26,7 @@ from disco_pyserini.atomic import atomic_write
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.encode.trained import TRAINING_CONFIG
 from disco_pyserini.errors import InputError
+from disco_pyserini.hub import model_source
 from disco_pyserini.train.build import dense_vectors, load_texts, teacher_run_distillation
 from disco_pyserini.train.config import TrainConfig
 from disco_pyserini.train.data import DistillCollator, DistillDataset
@@ -214,8 +215,9 @@ def load_dataset(config: TrainConfig) -> DistillDataset:
 def build_trainer(config: TrainConfig) -> DiscoTrainer:
     """A ready :class:`DiscoTrainer` for ``config`` (data loaded, encoders loaded, nothing trained yet)."""
     dataset = load_dataset(config)
-    tokenizer = AutoTokenizer.from_pretrained(config.model)
-    model = AutoModelForMaskedLM.from_pretrained(config.model)
+    initial = model_source(config.model)  # a local folder, a hub id, or a short name such as splade-tiny
+    tokenizer = AutoTokenizer.from_pretrained(initial)
+    model = AutoModelForMaskedLM.from_pretrained(initial)
     freeze_except(model, config.trainable)
     args = training_arguments(config)
     # fp32 whatever the training precision: `train build` computes teacher scores from fp32 vectors by default.
