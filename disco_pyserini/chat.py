@@ -4,7 +4,8 @@ Type a turn; the DiSCo query built from the whole conversation so far retrieves 
 shown with the query's strongest terms (``+term`` marks expansion terms the user never typed). Each turn's
 top passage is its answer in the history that later turns read, as CAsT 2020's canonical responses (the
 top passage of a run) are in DiSCo's input; ``--history-responses none`` leaves the answers out.
-Commands: ``/reset`` starts a new conversation, ``/history`` shows it, ``/quit`` (or end of input) leaves.
+Commands: ``/reset`` starts a new conversation, ``/history`` shows it, ``/quit`` (or end of input) leaves;
+another ``/word`` lists them. The conversation logic is the server's (:mod:`disco_pyserini.serve`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from typing import Sequence, TextIO
 
 from disco_pyserini import cli
 from disco_pyserini.errors import InputError
+from disco_pyserini.serve.conversation import Session, query_text, top_terms, typed_text
+from disco_pyserini.serve.retriever import Query, Retriever
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -41,21 +44,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def top_terms(vector: dict[str, int], typed: str, count: int) -> str:
-    """The ``count`` heaviest query terms; ``+`` marks terms absent from everything the user typed."""
-    lowered = typed.lower()
-    shown = sorted(vector.items(), key=lambda item: (-item[1], item[0]))[:count]
-    return " ".join(f"{'' if term.lstrip('#') in lowered else '+'}{term}:{weight}" for term, weight in shown)
+COMMANDS = "/reset (new conversation), /history, /quit"
 
 
-def converse(searcher, encoder, lines: TextIO, out: TextIO, hits: int = 3, terms: int = 12) -> int:
+def format_terms(vector: dict[str, int], typed: str, count: int) -> str:
+    """The ``count`` heaviest query terms as ``term:weight``; ``+`` marks terms the user never typed."""
+    return " ".join(f"{'+' if term.expansion else ''}{term.term}:{term.weight}"
+                    for term in top_terms(vector, typed, count))
+
+
+def converse(retriever: Retriever, lines: TextIO, out: TextIO, hits: int = 3, terms: int = 12) -> int:
     """Run the read-search-print loop over ``lines``; returns the number of turns searched.
 
-    Each turn's top passage becomes its answer in the history (``encoder.history_responses`` says which
+    Each turn's top passage becomes its answer in the history (``retriever.history_responses`` says which
     answers the query reads).
     """
     width = min(shutil.get_terminal_size((100, 20)).columns, 120)
-    history: list[dict[str, str | None]] = []
+    session = Session()
     searched = 0
     for line in lines:
         text = line.strip()
@@ -64,28 +69,32 @@ def converse(searcher, encoder, lines: TextIO, out: TextIO, hits: int = 3, terms
         if text == "/quit":
             break
         if text == "/reset":
-            history.clear()
+            session.reset()
             print("(new conversation)", file=out)
             continue
         if text == "/history":
-            for i, exchange in enumerate(history, 1):
-                print(f"  {i}. {exchange['utterance']}", file=out)
-                if exchange["response"]:
-                    print("     " + textwrap.shorten(f"answer: {exchange['response']}", width=width - 5), file=out)
-            if not history:
+            for i, exchange in enumerate(session.exchanges, 1):
+                print(f"  {i}. {exchange.utterance}", file=out)
+                if exchange.response:
+                    print("     " + textwrap.shorten(f"answer: {exchange.response}", width=width - 5), file=out)
+            if not session.exchanges:
                 print("  (empty)", file=out)
             continue
-        vector = encoder.encode({"utterance": text, "history": list(history)})
-        typed = " ".join([*(exchange["utterance"] for exchange in history), text])
-        print(f"[turn {len(history) + 1}] query: {top_terms(vector, typed, terms)}", file=out)
-        answer = None
-        for rank, hit in enumerate(searcher.search(vector, hits), 1):
-            passage = searcher.doc_text(hit.docid)
-            answer = passage if rank == 1 else answer
-            print(textwrap.fill(f"{rank}. {hit.docid} ({hit.score:.0f}) "
-                                f"{passage or '(text not stored: index with --store-raw)'}", width=width,
+        if text.startswith("/") and len(text.split()) == 1:
+            print(f"unknown command {text}; commands: {COMMANDS}", file=out)
+            continue
+        turn = session.turn(text)
+        query = Query(query_text(turn, "disco", retriever.history_cut, retriever.history_responses), hits)
+        result = retriever.search([query])[0]
+        session.add(text, result.texts[0] if result.hits else None)
+        print(f"[turn {len(session.exchanges)}] query: {format_terms(result.vector, typed_text(turn), terms)}",
+              file=out)
+        if not result.hits:
+            print("   no passage matched: none of the query's terms is in the index; try other words", file=out)
+        for rank, (hit, passage) in enumerate(zip(result.hits, result.texts), 1):
+            passage = passage or "(text not stored: index with --store-raw)"
+            print(textwrap.fill(f"{rank}. {hit.docid} ({hit.score:.0f}) {passage}", width=width,
                                 subsequent_indent="   ", max_lines=3, placeholder=" ..."), file=out)
-        history.append({"utterance": text, "response": answer})
         searched += 1
         out.flush()
     return searched
@@ -95,11 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cli.check_at_least_one(args, "hits", "terms")
     backend, engine = cli.engine_args(args)
+    from transformers.utils import logging as hf_logging
+
     from disco_pyserini.encode.passages import stores_texts
-    from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.encode.trained import training_config
-    from disco_pyserini.search.backends import open_searcher
-    from disco_pyserini.search.pipeline import index_factor
 
     for flag, value in (("--index", args.index), ("--encoder", args.encoder)):
         if value.startswith("disco-demo/") and not Path(value).exists():
@@ -110,15 +118,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise InputError("chat puts each turn's top passage into the history as its answer, and this index stores "
                          "no passage texts: rebuild it with --store-raw, or pass --history-responses none",
                          args.index)
-    searcher = open_searcher(args.index, backend, engine)
-    encoder = DiscoQueryEncoder(args.encoder, device=args.device, top_k=args.query_topk,
-                                backend=args.encoder_backend,
-                                quantization_factor=index_factor(searcher.metadata, None, args.index),
-                                history_cut=None if args.history_cut == "auto" else args.history_cut,
-                                history_responses=responses)
+    hf_logging.disable_progress_bar()  # the "Loading weights" bar is noise before the first prompt (as in the demo)
+    retriever = Retriever(args.index, args.encoder, backend=backend, engine=engine, device=args.device,
+                          encoder_backend=args.encoder_backend, query_topk=args.query_topk,
+                          history_cut=None if args.history_cut == "auto" else args.history_cut,
+                          history_responses=responses)
     if sys.stdin.isatty():
-        print("Type a turn (/reset, /history, /quit).", file=sys.stderr)
-    converse(searcher, encoder, sys.stdin, sys.stdout, args.hits, args.terms)
+        print(f"Type a turn ({COMMANDS}).", file=sys.stderr)
+    try:
+        converse(retriever, sys.stdin, sys.stdout, args.hits, args.terms)
+    finally:
+        retriever.close()
     return 0
 
 
