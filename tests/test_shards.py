@@ -263,3 +263,55 @@ def test_real_model_slice_in_three_encode_shards_equals_one_index(real_splade, t
         expected, found = single.batch_search(queries, qids, k), shards.batch_search(queries, qids, k)
         for qid in qids:
             assert_same_run(expected[qid], found[qid], k)
+
+
+# --- Ray: one actor per shard on a local 2-CPU cluster ---
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One local cluster for the Ray tests (starting Ray takes seconds): 2 CPUs, no GPU."""
+    import logging
+
+    ray = pytest.importorskip("ray")
+    ray.init(address="local", num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_actors_give_the_local_sharded_run_and_survive_a_lost_actor(cluster, sharded, queries):
+    from disco_pyserini.search import open_searcher
+
+    qids = [f"q{i}" for i in range(len(queries))]
+    local = open_searcher(sharded / "lucene").batch_search(queries, qids, 10)
+    searcher = open_searcher(sharded / "lucene", ray=True)
+    try:
+        assert type(searcher).__name__ == "RayShardedSearcher" and len(searcher.actors) == 2
+        assert searcher.num_docs == 1260 and searcher.metadata["quantization_factor"] == 100
+        assert searcher.batch_search(queries, qids, 10, threads=2) == local
+        cluster.kill(searcher.actors[1], no_restart=False)  # its process dies: Ray restarts it, the search retries
+        assert searcher.batch_search(queries, qids, 10) == local
+        assert searcher.doc_text("d0001") == open_searcher(sharded / "lucene").doc_text("d0001") != None
+    finally:
+        searcher.close()
+
+
+def test_search_cli_with_ray_writes_the_local_sharded_run(cluster, sharded, lexical_splade, tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "index").symlink_to(sharded / "bmp")
+    local = search_sample(tmp_path / "one", lexical_splade, tmp_path / "local.trec")
+    assert search_sample(tmp_path / "one", lexical_splade, tmp_path / "ray.trec", "--ray") == local
+    assert cluster.is_initialized()  # the caller's cluster is used and kept
+
+
+def test_a_shard_on_no_ray_node_is_one_line(cluster, sharded, tmp_path):
+    from disco_pyserini.errors import InputError
+    from disco_pyserini.search import open_searcher
+
+    moved = tmp_path / "moved"
+    shutil.copytree(sharded / "bmp", moved)
+    shutil.rmtree(moved / "shard-002")  # as if it lived on a machine outside the cluster
+    with pytest.raises(InputError, match=r"shard-002: on no node of the Ray cluster \(1 nodes\); shards must be"):
+        open_searcher(moved, ray=True)
+    with pytest.raises(InputError, match="--ray searches a sharded index"):
+        open_searcher(sharded.parent, ray=True)
