@@ -85,7 +85,8 @@ def test_manifest_names_the_shards_and_what_they_were_built_from(sharded, vector
     assert [p["files"] for p in manifest["parts"]] == [["part-000-00000.jsonl", "part-000-00001.jsonl"],
                                                        ["part-001-00000.jsonl", "part-001-00001.jsonl"]]
     assert {p["input"] for p in manifest["parts"]} == {str(vectors["encoded-2"].resolve())}
-    assert manifest["encoding"]["encoder"] == json.loads((sample_index / "vectors/encoding.json").read_text())["encoder"]
+    encoding = json.loads((sample_index / "vectors" / "encoding.json").read_text())
+    assert manifest["encoding"]["encoder"] == encoding["encoder"]
     bmp = json.loads((sharded / "bmp" / "shards.json").read_text())
     assert bmp["partition"] == "chunks" and [len(p["files"]) for p in bmp["parts"]] == [1, 2, 2]
     assert sum(p["documents"] for p in bmp["parts"]) == 1260
@@ -136,7 +137,8 @@ def test_shards_built_one_at_a_time_join_when_the_last_is_built(vectors, sharded
     (out / "shards.json").unlink()  # as after copying shards built on other machines into one folder
     assert index_cli("--index", str(out), "--join") == 0
     assert "joined 2 lucene shards (1260 documents)" in capsys.readouterr().out
-    assert open_searcher(out).doc_text("d0001") == open_searcher(sharded / "lucene").doc_text("d0001") != None
+    text = open_searcher(out).doc_text("d0001")
+    assert text is not None and text == open_searcher(sharded / "lucene").doc_text("d0001")
 
 
 def error_line(capsys, status: int) -> str:
@@ -291,7 +293,8 @@ def test_ray_actors_give_the_local_sharded_run_and_survive_a_lost_actor(cluster,
         assert searcher.batch_search(queries, qids, 10, threads=2) == local
         cluster.kill(searcher.actors[1], no_restart=False)  # its process dies: Ray restarts it, the search retries
         assert searcher.batch_search(queries, qids, 10) == local
-        assert searcher.doc_text("d0001") == open_searcher(sharded / "lucene").doc_text("d0001") != None
+        text = searcher.doc_text("d0001")
+        assert text is not None and text == open_searcher(sharded / "lucene").doc_text("d0001")
     finally:
         searcher.close()
 

@@ -123,5 +123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"indexed {stats.documents} documents into {stats.index} ({args.backend}) in {stats.seconds:.1f}s")
     return 0
 
+
 if __name__ == "__main__":
     raise SystemExit(cli.run(main))

@@ -156,4 +156,3 @@ class RayShardedSearcher:
                 ray.kill(actor)
         self.actors = []
         self._stack.close()
-
