@@ -11,7 +11,7 @@ import pytest
 
 from disco_pyserini import cli
 from disco_pyserini.search.searcher import Hit
-from tests.conftest import search_sample, write_jsonl
+from tests.conftest import REPO, search_sample, write_jsonl
 
 
 def index_cli(*args: str) -> int:
@@ -268,53 +268,76 @@ def test_real_model_slice_in_three_encode_shards_equals_one_index(real_splade, t
 
 
 # --- Ray: one actor per shard on a local 2-CPU cluster ---
+# In a child process: Ray's native signal handlers, installed in a process that already runs a JVM (this one searches
+# Lucene shards), can turn the JVM's own SIGSEGVs into a crash. search --ray's driver runs no JVM.
 
-@pytest.fixture(scope="module")
-def cluster():
-    """One local cluster for the Ray tests (starting Ray takes seconds): 2 CPUs, no GPU."""
-    import logging
+RAY_CHILD = """
+import json, logging, sys
+import ray
+from disco_pyserini.errors import InputError
+from disco_pyserini.search import open_searcher
+from disco_pyserini.search.__main__ import main
 
-    ray = pytest.importorskip("ray")
-    ray.init(address="local", num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
-             logging_level=logging.ERROR)
-    yield ray
-    ray.shutdown()
+sharded, queries_file, encoder, conversations, run = sys.argv[1:]
+queries = json.loads(open(queries_file).read())
+qids = [f"q{i}" for i in range(len(queries))]
+ray.init(address="local", num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
+         logging_level=logging.ERROR)
+out = {}
+searcher = open_searcher(sharded + "/lucene", ray=True)
+out["actors"], out["num_docs"] = len(searcher.actors), searcher.num_docs
+out["first"] = searcher.batch_search(queries, qids, 10, threads=2)
+ray.kill(searcher.actors[1], no_restart=False)  # its process dies: Ray restarts it and the search is retried
+out["after_kill"] = searcher.batch_search(queries, qids, 10)
+out["text"] = searcher.doc_text("d0001")
+searcher.close()
+assert main(["--index", sharded + "/bmp", "--topics", conversations, "--encoder", encoder, "--output", run,
+             "--hits", "10", "--device", "cpu", "--ray"]) == 0
+out["kept"] = ray.is_initialized()  # the caller's cluster is used and kept
+try:
+    open_searcher(sharded + "/moved", ray=True)
+except InputError as error:
+    out["moved"] = str(error)
+print(json.dumps(out))
+"""
 
 
-def test_ray_actors_give_the_local_sharded_run_and_survive_a_lost_actor(cluster, sharded, queries):
+def test_ray_actors_give_the_local_sharded_run_and_survive_a_lost_actor(sharded, queries, lexical_splade, tmp_path):
+    pytest.importorskip("ray")
+    import subprocess
+    import sys
+
+    from disco_pyserini.sample import CONVERSATIONS
     from disco_pyserini.search import open_searcher
 
+    shutil.copytree(sharded / "bmp", sharded / "moved", dirs_exist_ok=True)
+    shutil.rmtree(sharded / "moved" / "shard-002")  # as if it lived on a machine outside the cluster
+    (tmp_path / "queries.json").write_text(json.dumps(queries))
+    child = subprocess.run([sys.executable, "-c", RAY_CHILD, str(sharded), str(tmp_path / "queries.json"),
+                            str(lexical_splade), str(CONVERSATIONS), str(tmp_path / "ray.trec")],
+                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert child.returncode == 0, child.stderr[-3000:]
+    found = json.loads(child.stdout.splitlines()[-1])
     qids = [f"q{i}" for i in range(len(queries))]
-    local = open_searcher(sharded / "lucene").batch_search(queries, qids, 10)
-    searcher = open_searcher(sharded / "lucene", ray=True)
-    try:
-        assert type(searcher).__name__ == "RayShardedSearcher" and len(searcher.actors) == 2
-        assert searcher.num_docs == 1260 and searcher.metadata["quantization_factor"] == 100
-        assert searcher.batch_search(queries, qids, 10, threads=2) == local
-        cluster.kill(searcher.actors[1], no_restart=False)  # its process dies: Ray restarts it, the search retries
-        assert searcher.batch_search(queries, qids, 10) == local
-        text = searcher.doc_text("d0001")
-        assert text is not None and text == open_searcher(sharded / "lucene").doc_text("d0001")
-    finally:
-        searcher.close()
-
-
-def test_search_cli_with_ray_writes_the_local_sharded_run(cluster, sharded, lexical_splade, tmp_path):
+    local = open_searcher(sharded / "lucene")
+    expected = {qid: [list(hit) for hit in hits] for qid, hits in local.batch_search(queries, qids, 10).items()}
+    assert (found["actors"], found["num_docs"]) == (2, 1260)
+    assert found["first"] == found["after_kill"] == expected
+    assert found["text"] is not None and found["text"] == local.doc_text("d0001")
     (tmp_path / "one").mkdir()
     (tmp_path / "one" / "index").symlink_to(sharded / "bmp")
-    local = search_sample(tmp_path / "one", lexical_splade, tmp_path / "local.trec")
-    assert search_sample(tmp_path / "one", lexical_splade, tmp_path / "ray.trec", "--ray") == local
-    assert cluster.is_initialized()  # the caller's cluster is used and kept
+    local_run = search_sample(tmp_path / "one", lexical_splade, tmp_path / "local.trec")
+    assert (tmp_path / "ray.trec").read_text() == local_run
+    assert found["kept"]
+    assert "moved/shard-002: on no node of the Ray cluster (1 nodes); shards must be" in found["moved"]
 
 
-def test_a_shard_on_no_ray_node_is_one_line(cluster, sharded, tmp_path):
+def test_ray_needs_a_sharded_index(sharded):
     from disco_pyserini.errors import InputError
     from disco_pyserini.search import open_searcher
 
-    moved = tmp_path / "moved"
-    shutil.copytree(sharded / "bmp", moved)
-    shutil.rmtree(moved / "shard-002")  # as if it lived on a machine outside the cluster
-    with pytest.raises(InputError, match=r"shard-002: on no node of the Ray cluster \(1 nodes\); shards must be"):
-        open_searcher(moved, ray=True)
     with pytest.raises(InputError, match="--ray searches a sharded index"):
         open_searcher(sharded.parent, ray=True)
+    open_searcher(sharded / "lucene").close()  # this process now runs a JVM
+    with pytest.raises(InputError, match="this process already runs a JVM"):
+        open_searcher(sharded / "bmp", ray=True)

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import platform
+import sys
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -102,6 +103,11 @@ class RayShardedSearcher:
         if backend is not None and backend != manifest["backend"]:
             raise InputError(f"these are {manifest['backend']} shards, not {backend}; drop --backend", self.index_dir)
         self.manifest, self.backend, self.metadata = manifest, manifest["backend"], manifest.get("encoding")
+        if not ray.is_initialized() and "jnius" in sys.modules:
+            # Ray's native failure-signal handlers, installed after a JVM's, turn the JVM's own SIGSEGVs (it uses
+            # them on purpose) into a crash of the whole process: seen in a process that had searched Lucene.
+            raise InputError("this process already runs a JVM (it searched a Lucene index): connect to Ray first "
+                             "(ray.init), or search on Ray from a process without Lucene searchers")
         self._stack = contextlib.ExitStack()
         self.actors: list = []
         try:
