@@ -80,7 +80,7 @@ def _docs_metadata(args: argparse.Namespace) -> dict:
     encoder = str(local.resolve()) if local.is_dir() else args.encoder
     return {"encoder": encoder, "max_length": args.max_length, "pooling": "max", "quantization_factor":
             args.quantization_factor, "store_contents": args.store_contents, "corpus": corpus_fingerprint(args.corpus),
-            "corpus_path": str(Path(args.corpus).resolve())}
+            "corpus_path": str(Path(args.corpus).resolve()), "shard_num": args.shard_num}
 
 
 
