@@ -25,13 +25,13 @@ def score(condition: Condition) -> dict[str, float]:
     from disco_pyserini.eval.metrics import evaluate
 
     args = parse_command(condition.eval_command)
-    if len(args.run) != 1 or not args.qrels or len(args.qrels) != 1:
-        raise InputError(f"{condition.name}: the eval command must name one run and one qrels: "
+    if len(args.run) != 1 or not args.qrels or len(args.qrels) != 1 or len(args.rel or []) > 1:
+        raise InputError(f"{condition.name}: the eval command must name one run, one qrels and at most one --rel: "
                          f"{condition.eval_command}")
     if not Path(args.run[0]).is_file():
         raise InputError(f"{condition.name}: no run yet at {args.run[0]}; run the condition first "
                          f"(--condition {condition.name})")
-    result = evaluate({condition.name: args.run[0]}, args.qrels[0], args.metrics, rel=args.rel,
+    result = evaluate({condition.name: args.run[0]}, args.qrels[0], args.metrics, rel=args.rel[0] if args.rel else None,
                       dataset=args.dataset, duplicates=args.duplicates[0] if args.duplicates else None)
     row = result.summary.loc[condition.name]
     return {metric: float(row[metric]) for metric in result.summary.columns}
