@@ -193,12 +193,14 @@ def test_chat_shows_passages_from_a_bmp_index(fast_indexes, lexical_splade):
     import io
 
     from disco_pyserini.chat import converse
-    from disco_pyserini.encode.query import DiscoQueryEncoder
-    from disco_pyserini.search import open_searcher
+    from disco_pyserini.serve.retriever import Retriever
 
     out = io.StringIO()
-    converse(open_searcher(fast_indexes / "bmp"), DiscoQueryEncoder(str(lexical_splade), device="cpu"),
-             io.StringIO("What is the habitat of the tenolo?\n"), out, hits=1)
+    retriever = Retriever(fast_indexes / "bmp", str(lexical_splade), device="cpu")
+    try:
+        converse(retriever, io.StringIO("What is the habitat of the tenolo?\n"), out, hits=1)
+    finally:
+        retriever.close()
     assert "the habitat of the tenolo" in out.getvalue().splitlines()[1].lower()
 
 
