@@ -16,6 +16,14 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("DISCO_HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[1]
+IN_PROCESS_RAY = "test_ray_export.py"
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Run the tests that start Ray inside the pytest process last: Ray's native signal handlers stay installed after
+    ``ray.shutdown()``, and a JVM (Anserini) working in the same process afterwards can die of a signal they take
+    over (seen as a segfault in a later test)."""
+    items.sort(key=lambda item: item.fspath.basename == IN_PROCESS_RAY)
 QRELS = REPO / "qrels"
 
 WORDS = ("panda bamboo china eats lives forest bear zoo tokyo city japan capital train fast sushi rice fish "
