@@ -7,7 +7,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 from disco_pyserini.atomic import check_output_path, output_lock, overlap
 from disco_pyserini.errors import InputError
@@ -54,69 +54,45 @@ def name_value(value: str) -> tuple[str, str]:
     return name, path
 
 
-def add_engine_args(parser: argparse.ArgumentParser) -> None:
-    """``--backend`` (the search engine) and its knobs, shared by search and chat."""
-    from disco_pyserini.search.backends import SEARCH_BACKENDS, EngineOptions
-
-    parser.add_argument("--backend", default=None, metavar="{" + ",".join(SEARCH_BACKENDS) + "}",
-                        help="search engine (default: the one the index was built for)")
-    parser.add_argument("--encoder-backend", default="torch", choices=["torch", "onnx"],
-                        help="query encoder runtime: torch, or onnx (ONNX Runtime on the CPU; exported once, cached; "
-                             "needs the onnx extra)")
-    group = parser.add_argument_group("engine knobs")
-    group.add_argument("--bmp-alpha", type=FRACTION, default=EngineOptions.bmp_alpha,
-                       help="BMP block pruning: stop when no block can reach alpha x the k-th score (default 1: exact)")
-    group.add_argument("--bmp-beta", type=FRACTION, default=EngineOptions.bmp_beta,
-                       help="BMP query-term pruning: keep this fraction of the heaviest terms (default 1: exact)")
-    group.add_argument("--seismic-query-cut", type=COUNT, default=EngineOptions.seismic_query_cut,
-                       help=f"Seismic: heaviest query terms whose lists are visited "
-                            f"(default {EngineOptions.seismic_query_cut})")
-    group.add_argument("--seismic-heap-factor", type=FRACTION, default=EngineOptions.seismic_heap_factor,
-                       help=f"Seismic: skip blocks whose summary scores below this fraction of the k-th score "
-                            f"(default {EngineOptions.seismic_heap_factor}; lower: more recall, slower)")
-
-
-def engine_args(args: argparse.Namespace):
-    """``(backend, EngineOptions)`` from the flags of :func:`add_engine_args`."""
-    from disco_pyserini.search.backends import SEARCH_BACKENDS, EngineOptions
-
-    if args.backend in ("torch", "onnx"):
-        raise InputError(f"--backend now chooses the search engine ({', '.join(SEARCH_BACKENDS)}); "
-                         f"use --encoder-backend {args.backend} for the query encoder")
-    if args.backend is not None and args.backend not in SEARCH_BACKENDS:
-        raise InputError(f"unknown --backend {args.backend!r}; choose one of {', '.join(SEARCH_BACKENDS)}")
-    return args.backend, EngineOptions(bmp_alpha=args.bmp_alpha, bmp_beta=args.bmp_beta,
-                                       seismic_query_cut=args.seismic_query_cut,
-                                       seismic_heap_factor=args.seismic_heap_factor)
-
-
 HISTORY_CUTS = ("auto", "none", "qrecc", "cast")  # mirrors topics.cuts.CUTS (+ auto) without importing it
+HISTORY_RESPONSES = ("all", "last", "none")  # mirrors topics.cuts.RESPONSES
 
 
 def add_conversation_args(parser: argparse.ArgumentParser) -> None:
     """The flags that say how conversations are read before formulation (search, encode queries, train build)."""
     parser.add_argument("--history-cut", default="auto", choices=HISTORY_CUTS,
                         help="character cuts of the conversation before formulation: qrecc (questions 320, answers "
-                             "500 characters), cast (the reference CAsT preparation), none; auto (default): the "
-                             "topic format's reference preparation (qrecc for QReCC, cast for CAsT), else the "
-                             "student's training cut, else none")
-    parser.add_argument("--history-responses", default=None, choices=["all", "last"],
-                        help="answers kept in the history: all or the last one only (default: as the student was "
-                             "trained, else all, as the references)")
+                             "500 characters), cast (the reference CAsT 2020 preparation), none; auto (default): "
+                             "the topic format's reference preparation (qrecc for QReCC, cast for CAsT 2020, and for "
+                             "CAsT 2021/2022 as our extension: none reads those uncut), else the student's training "
+                             "cut, else none")
+    parser.add_argument("--history-responses", default=None, choices=HISTORY_RESPONSES,
+                        help="answers kept in the history: all (as the references), the last one only, or none "
+                             "(the explicit opt-out where the topics name answers by id but no texts are at hand; "
+                             "default: as the student was trained, else all)")
     parser.add_argument("--responses-from", default=None, metavar="CORPUS_OR_INDEX",
                         help="collection (TSV/JSONL corpus, or an index with stored texts) to fetch the canonical "
-                             "responses the topics name by id (CAsT 2020) for the history")
+                             "responses the topics name by id (CAsT 2020) for the history (default: the searched "
+                             "index, when it stores texts; else this flag or --history-responses none is needed)")
     parser.add_argument("--strict", action="store_true",
                         help="a turn without the rewrite a rewrite policy needs is an error (default: its raw "
                              "utterance is used, with one warning naming the turns)")
 
 
-def check_at_least_one(args: argparse.Namespace, *names: str) -> None:
-    """Refuse counts below 1 (``--hits 0`` fails deep in Anserini with an unreadable message)."""
-    for name in names:
-        value = getattr(args, name, None)
-        if value is not None and value < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+def add_session_args(parser: argparse.ArgumentParser, responses: str) -> None:
+    """The query encoder's flags for commands that hold live conversations (chat, serve); ``responses`` says where
+    their answers come from."""
+    group = parser.add_argument_group("encoder")
+    group.add_argument("--device", default=None, type=device, help="encoder device (default: cuda if available)")
+    group.add_argument("--max-length", type=COUNT, default=256, help="query token limit (DiSCo: 256)")
+    group.add_argument("--query-topk", type=CUTOFF, default=None, metavar="K",
+                       help="keep the K largest query weights (default: as trained, else all; 0: all)")
+    group.add_argument("--history-cut", default="auto", choices=HISTORY_CUTS,
+                       help="character cuts of the conversation (qrecc, cast, none); auto (default): the cut the "
+                            "student was trained with, else none")
+    group.add_argument("--history-responses", default=None, choices=HISTORY_RESPONSES,
+                       help=f"answers in the history ({responses}): all, the last one only, or none (default: as "
+                            "the student was trained, else all)")
 
 
 class Output(NamedTuple):

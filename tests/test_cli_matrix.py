@@ -152,6 +152,9 @@ SPARSITY = ["train sparsity", "--encoder", "{model}", "--topics", "{topics}", "-
 REWRITE = ["rewrite", "--llm", "{model}", "--topics", "{topics}"]
 CHAT = ["chat", "--index", "{index}", "--encoder", "{model}"]
 DEMO = ["demo"]
+SERVE = ["serve", "--index", "{index}", "--encoder", "{model}", "--port", "0"]
+MODELS = ["models", "get", "splade-tiny"]
+REPRODUCE = ["reproduce", "--all", "--dataset", "sample", "--work-dir", "{out}/w"]
 
 OUTPUT_CASES = {
     # existing output, no --overwrite
@@ -167,6 +170,9 @@ OUTPUT_CASES = {
     "train/existing": (TRAIN + ["--output-dir", "{student}"], "--output-dir exists; pass --overwrite"),
     "rewrite/not-ours": (REWRITE + ["--output", "{existing}"], "is not a rewrite file of ours"),
     "demo/existing": (DEMO + ["--workdir", "{demo}"], "--workdir exists; pass --overwrite"),
+    "models/dir-not-a-model": (MODELS + ["--dir", "{demo}"], "is not a complete model folder of ours"),
+    "reproduce/report-existing": (REPRODUCE + ["--generate-report", "{table}"],
+                                  "--generate-report exists; pass --overwrite"),
     # an output that is, lies inside or contains an input: refused even with --overwrite
     "search/output-is-topics": (SEARCH + ["--output", "{topics}", "--overwrite"], "--output is the --topics input"),
     "search/output-inside-index": (SEARCH + ["--output", "{index}/run.trec", "--overwrite"],
@@ -184,6 +190,8 @@ OUTPUT_CASES = {
                                         "--output is the --topics input"),
     "index/index-is-input": (INDEX + ["--index", "{vectors}", "--overwrite"], "--index is the --input input"),
     "index/index-inside-input": (INDEX + ["--index", "{vectors}/index"], "--index is inside the --input input"),
+    "index/shards-index-is-input": (INDEX + ["--shards", "2", "--index", "{vectors}", "--overwrite"],
+                                    "--index is the --input input"),
     "index/overwrite-not-an-index": (INDEX + ["--index", "{indexes}/not-an-index", "--overwrite"],
                                      "holds files but is not an index"),
     "train-build/output-is-teacher-run": (BUILD + ["--output", "{run}", "--overwrite"],
@@ -196,6 +204,7 @@ OUTPUT_CASES = {
     # an output that cannot be written
     "search/output-under-a-file": (SEARCH + ["--output", "{existing}/run.trec"], "is a file"),
     "index/index-is-a-file": (INDEX + ["--index", "{existing}", "--overwrite"], "--index is a file"),
+    "models/dir-is-a-file": (MODELS + ["--dir", "{existing}", "--overwrite"], "--dir is a file"),
 }
 
 INPUT_CASES = {
@@ -233,6 +242,11 @@ INPUT_CASES = {
     "train/config-latin1": (["train", "--config", "{latin1}"], "latin1.txt"),
     "rewrite/topics-missing": (["rewrite", "--llm", "{model}", "--topics", "{out}/none.jsonl", "--output",
                                 "{out}/r.jsonl"], "none.jsonl"),
+    "serve/index-not-an-index": (["serve", "--index", "{indexes}/not-an-index", "--encoder", "{model}", "--port",
+                                  "0"], "not an index"),
+    "serve/model-no-tokenizer": (["serve", "--index", "{index}", "--encoder", "{models}/no-tokenizer", "--port",
+                                  "0", "--device", "cpu"], "no tokenizer files"),
+    "reproduce/catalogue-binary": (["reproduce", "--list", "--catalogue", "{binary}"], "binary.bin"),
     "pyserini_cli/unknown-module": (["pyserini_cli", "pyserini.no.such.module"], "no module 'pyserini.no.such.module'"),
 }
 
@@ -329,6 +343,17 @@ NUMERIC_FLAGS = [
     (CHAT, "--hits", (ZERO, NEGATIVE)),
     (CHAT, "--terms", (ZERO,)),
     (DEMO + ["--workdir", "{out}/demo"], "--threads", (ZERO, NAN)),
+    (SERVE, "--max-batch", (ZERO, NEGATIVE)),
+    (SERVE, "--max-wait-ms", (NEGATIVE, NAN, INF)),
+    (SERVE, "--max-in-flight", (ZERO,)),
+    (SERVE, "--threads", (ZERO,)),
+    (SERVE, "--max-length", (ZERO, "100000")),
+    (SERVE, "--query-topk", (NEGATIVE,)),
+    (SERVE, "--port", (NEGATIVE, "70000")),
+    (SERVE, "--bmp-alpha", (ZERO,)),
+    (CHAT, "--max-length", (ZERO,)),
+    (INDEX + ["--index", "{out}/i"], "--shards", (ZERO, NEGATIVE)),
+    (INDEX + ["--index", "{out}/i", "--shards", "2"], "--shard-id", (NEGATIVE, NAN)),
 ]
 DEVICE_CASES = {
     "search/device-unknown": (SEARCH + ["--output", "{out}/r.trec", "--device", "banana"], "unknown device"),
@@ -380,17 +405,28 @@ def test_environment(world, world_bytes, argv, env, expected, capsys, monkeypatc
 
 
 def test_every_command_is_in_the_tables():
-    """A new command joins the tables: each CLI module appears in the output and the flag cases."""
+    """A new command joins the tables: every CLI appears in them, every command that claims outputs in the output
+    cases, and every command with a checked numeric flag in the flag cases."""
+    package = Path(cli.__file__).parent
+    sources = {path.parent.name: path.read_text() for path in package.glob("*/__main__.py")}
+    sources.update({name: (package / f"{name}.py").read_text() for name in ("demo", "chat", "pyserini_cli")})
+    tables = [argv for argv, _ in (*OUTPUT_CASES.values(), *INPUT_CASES.values(), *DAMAGE_CASES.values())]
+    tables += [argv for argv, _, _ in NUMERIC_FLAGS]
+    named = {argv[0].split()[0] for argv in tables}
     covered = {argv[0].split()[0] for argv, _ in OUTPUT_CASES.values()}
     flagged = {argv[0].split()[0] for argv, _, _ in NUMERIC_FLAGS}
-    commands = {path.parent.name for path in Path(cli.__file__).parent.glob("*/__main__.py")}
-    assert commands <= covered | {"pyserini_cli"} and commands <= flagged
-    assert {"demo", "chat"} <= flagged
+    assert set(sources) <= named, set(sources) - named
+    writers = {name for name, text in sources.items() if "claim_outputs" in text}
+    assert writers <= covered, writers - covered
+    numeric = {name for name, text in sources.items() if "cli.COUNT" in text or "cli.number(" in text
+               or "cli.POSITIVE" in text or "cli.FRACTION" in text or "add_engine_args" in text}
+    assert numeric <= flagged, numeric - flagged
+    assert {"search", "eval", "encode", "index", "train", "rewrite", "demo", "models", "reproduce"} <= writers
+
 
 
 def test_a_second_writer_of_one_output_is_refused_while_the_first_holds_it(tmp_path, capsys):
     from disco_pyserini.atomic import output_lock
-    from disco_pyserini.eval.__main__ import main
 
     run = tmp_path / "run.trec"
     run.write_text("q1 Q0 d1 1 1 t\n")

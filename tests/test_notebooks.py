@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -29,8 +28,8 @@ def execute(name: str, parameters: dict[str, object] | None = None) -> list[str]
 
 def test_reproduce_table_notebook():
     outputs = "\n".join(execute("reproduce_table.ipynb"))
-    assert "| splade disco (disco-human-expansion) | 0.865† |" in outputs
-    assert "\\multicolumn{4}{c}{sample}" in outputs
+    assert "| splade disco (disco-human-expansion) | **1.000**† | **1.000**† | 0.848† |" in outputs
+    assert "\\multicolumn{5}{c}{sample}" in outputs
     assert "warning:" not in outputs
 
 

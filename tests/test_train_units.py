@@ -16,7 +16,8 @@ from disco_pyserini.train.build import (Plan, header, rewrite_distillation, teac
 from disco_pyserini.train.config import load_config
 from disco_pyserini.train.data import DistillDataset, read_distillation
 from disco_pyserini.train.losses import anti_zero, contrastive, kl, margin_mse
-from disco_pyserini.train.model import prune_topk, warmup_lambda
+from disco_pyserini.encode.pooling import prune_topk
+from disco_pyserini.train.model import warmup_lambda
 from disco_pyserini.train.teacher_runs import fuse_runs, read_training_qrels
 
 TOPIOCQA = Path(__file__).parent / "fixtures" / "topics" / "topiocqa_all_history.json"

@@ -82,7 +82,7 @@ def _docs_metadata(args: argparse.Namespace) -> dict:
     encoder = str(local.resolve()) if local.is_dir() else args.encoder
     return {"encoder": encoder, "max_length": args.max_length, "pooling": "max", "quantization_factor":
             args.quantization_factor, "store_contents": args.store_contents, "corpus": corpus_fingerprint(args.corpus),
-            "corpus_path": str(Path(args.corpus).resolve())}
+            "corpus_path": str(Path(args.corpus).resolve()), "shard_num": args.shard_num}
 
 
 def _export_on_ray(args: argparse.Namespace, metadata: dict):
@@ -167,14 +167,16 @@ def encode_queries(args: argparse.Namespace) -> int:
     from disco_pyserini.encode.trained import training_config
 
     trained = training_config(args.encoder)
+    responses = args.history_responses or trained.get("history_responses") or "all"
     conversations = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from,
-                                       args.policy, args.history_cut, args.strict, trained.get("history_cut"))
+                                       args.policy, args.history_cut, args.strict, trained.get("history_cut"),
+                                       history_responses=responses)
     turns = conversations.turns
     encoder = DiscoQueryEncoder(args.encoder, args.tokenizer, device=args.device, max_length=args.max_length,
                                 quantization_factor=args.quantization_factor, policy=args.policy,
                                 dtype=args.dtype, batch_size=args.batch_size, top_k=args.query_topk,
                                 backend=args.backend, history_cut=conversations.history_cut,
-                                history_responses=args.history_responses, fallback=True)
+                                history_responses=responses, fallback=True)
     texts = [encoder.query_text(turn) for turn in turns]
     vectors: list[dict[str, int]] = [{}] * len(texts)
     # Length-sorted batches pad less (see bench/bench_batches.py); the output keeps topic order.

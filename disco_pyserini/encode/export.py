@@ -24,8 +24,8 @@ from disco_pyserini.errors import InputError
 METADATA = "encoding.json"
 FORMAT = "disco-pyserini/impact-v1"
 # Keys that must agree between every shard of one collection (and between index and queries): vectors made with
-# other values would be mixed with, or mistaken for, these.
-CHECKED_KEYS = ("format", "encoder", "quantization_factor", "max_length", "store_contents", "corpus")
+# other values would be mixed with, or mistaken for, these (shards of another --shard-num would overlap).
+CHECKED_KEYS = ("format", "encoder", "quantization_factor", "max_length", "store_contents", "corpus", "shard_num")
 
 
 class ExportStats(NamedTuple):

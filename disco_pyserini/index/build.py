@@ -15,7 +15,7 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from disco_pyserini.encode.export import METADATA, read_metadata
+from disco_pyserini.encode.export import METADATA
 from disco_pyserini.errors import InputError
 from disco_pyserini.index.layout import check_replaceable, remove_dead_temporaries, staging, write_info
 from disco_pyserini.jvm import anserini_jar, find_java_home

@@ -5,7 +5,6 @@ skips turns already in the output. Attach the result with ``--rewrites NAME=FILE
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Sequence
 

@@ -7,6 +7,7 @@ from typing import Sequence
 
 from disco_pyserini import cli
 from disco_pyserini.errors import InputError
+from disco_pyserini.search.options import add_engine_args, engine_args
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -44,7 +45,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--query-topk", type=cli.CUTOFF, default=None, metavar="K",
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
     parser.add_argument("--run-tag", default=None, help="run tag (default: disco or bm25, with -<policy> unless disco)")
-    cli.add_engine_args(parser)
+    add_engine_args(parser)
+    ray = parser.add_argument_group("sharded indexes on Ray (needs the ray extra)")
+    ray.add_argument("--ray", action="store_true",
+                     help="search a sharded index (index --shards) with one Ray actor per shard; queries are "
+                          "encoded here once and sent to every shard, and the top k merged here")
+    ray.add_argument("--ray-address", default=None, metavar="ADDR",
+                     help="Ray cluster to use: host:port, ray://host:port or auto (default: $RAY_ADDRESS, else a "
+                          "local cluster on this machine)")
     return parser.parse_args(argv)
 
 
@@ -54,9 +62,11 @@ def _policy_options(args: argparse.Namespace) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    backend, engine = cli.engine_args(args)
+    backend, engine = engine_args(args)
     if not args.bm25 and not args.encoder:
         raise InputError("--encoder is required (or --bm25 for a BM25 baseline)")
+    if args.ray_address is not None and not args.ray:
+        raise InputError("--ray-address needs --ray")
     cli.check_java_environment()
     cli.check_precision(args.device, args.dtype)
     cli.check_max_length(args.max_length, args.encoder)
@@ -74,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         encoder_backend=args.encoder_backend, backend=backend, engine=engine, max_length=args.max_length,
         quantization_factor=args.quantization_factor, query_topk=args.query_topk, bm25=args.bm25, k1=args.k1,
         b=args.b, run_tag=args.run_tag, history_cut=args.history_cut, history_responses=args.history_responses,
-        responses_from=args.responses_from, strict=args.strict)
+        responses_from=args.responses_from, strict=args.strict, ray=args.ray, ray_address=args.ray_address)
     stats = search_topics(args.index, args.topics, args.output, options)
     print(f"searched {stats.queries} turns ({stats.encode_seconds:.1f}s encoding, {stats.search_seconds:.1f}s "
           f"searching); run written to {args.output}", file=sys.stderr)

@@ -111,6 +111,13 @@ class ImpactSearcher(_AnseriniSearcher):
     def _query(self, vector: Mapping[str, int]):
         return self._json.readValue(json.dumps({t: int(w) for t, w in vector.items()}), self._map_class)
 
+    @staticmethod
+    def _hits(scored) -> list[Hit]:
+        # Integer queries on integer impacts: every true score is an integer, but Lucene's float sums are sometimes
+        # one ulp below it (19.999998 for 20), depending on how the index is segmented. Rounded, a document scores
+        # the same in any index (one, or a shard of a sharded one) and ties stay ties for trec_eval.
+        return [Hit(doc.docid, float(round(doc.score))) for doc in scored]
+
 
 class Bm25Searcher(_AnseriniSearcher):
     """BM25 over a passage-text index (``python -m disco_pyserini.index --bm25``), for baseline runs."""

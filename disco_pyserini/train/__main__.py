@@ -94,12 +94,17 @@ def _report(output) -> int:
 
 
 def _conversations(args: argparse.Namespace, policy: str = "disco"):
-    """The topics' turns as search reads them (responses fetched, reference cut resolved), already cut."""
+    """The topics' turns as search reads them (responses fetched, reference cut resolved), already cut.
+
+    Canonical responses named by id (CAsT 2020) come from ``--responses-from``, else from ``--corpus`` when given.
+    """
     from disco_pyserini.encode.conversations import load_conversations
 
+    responses = args.history_responses or "all"
     loaded = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from, policy,
-                                args.history_cut, args.strict)
-    return loaded._replace(turns=loaded.cut_turns(args.history_responses or "all"))
+                                args.history_cut, args.strict, history_responses=responses,
+                                collection=getattr(args, "corpus", None))
+    return loaded._replace(turns=loaded.cut_turns(responses))
 
 
 BUILD_EPILOG = """Two sources of teacher scores:
@@ -126,7 +131,8 @@ def _build(argv: Sequence[str]) -> int:
     given.add_argument("--teacher-run", action="append", default=[], type=named_run, metavar="[NAME=]FILE",
                        help="teacher run (run.json or TREC); repeat to fuse several into one teacher")
     given.add_argument("--run-fusion", default="merge", choices=["merge", "mean", "max"],
-                       help="merge (the authors': union, the last-listed run wins, top 1000), mean or max over the "
+                       help="merge (the run merger of the authors' first commit: union, the last-listed run wins, "
+                            "top 1000), mean (the reproduction study's) or max over the "
                             "runs that retrieved the document (default: merge)")
     given.add_argument("--score-scale", type=cli.POSITIVE, default=1.0,
                        help="multiply run scores (1e-4 for runs of this toolkit's impact indexes, factor 100)")

@@ -43,8 +43,8 @@ defaults; for other settings run ``train build``)::
     qrels: topiocqa_train.qrels
     qids: auto                 # how the run's and qrels' query ids name turns: auto | topic | row
     history_cut: auto          # how the conversations are read, as `train build --history-cut`
-    history_responses: all     # (and --history-responses, --responses-from)
-    responses_from: null
+    history_responses: all     # (and --history-responses: all | last | none, --responses-from)
+    responses_from: null       # CAsT 2020's canonical responses by id: null reads them from corpus
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from disco_pyserini.topics import Turn
 
 RUN_FUSIONS = ("merge", "mean", "max")
 MERGE_DEPTH = 1000
-"""Documents kept per query by ``merge`` (the authors' ``merge_run.py``)."""
+"""Documents kept per query by ``merge`` (``merge_run.py`` of the authors' first commit)."""
 QID_STYLES = ("auto", "topic", "row")
 
 
@@ -116,9 +116,10 @@ def align_to_turns(mapping: Mapping[str, dict], turns: Sequence[Turn], style: st
 def fuse_runs(runs: Sequence[Run], how: str) -> Run:
     """One teacher run from several, per query.
 
-    ``merge`` (the authors' first release, ``merge_run.py``): the union of the runs, a later run's score
-    replacing an earlier one's for the same document, best ``MERGE_DEPTH`` kept. ``mean`` (the reproduction
-    study's ``combine_distils.py``) and ``max``: over the runs that retrieved the document.
+    ``merge`` (``merge_run.py`` of the authors' first commit; their released training reads runs already
+    fused): the union of the runs, a later run's score replacing an earlier one's for the same document, best
+    ``MERGE_DEPTH`` kept. ``mean`` (the reproduction study's ``combine_distils.py``) and ``max``: over the
+    runs that retrieved the document.
     """
     if how not in RUN_FUSIONS:
         raise InputError(f"unknown run fusion {how!r}; choose one of {', '.join(RUN_FUSIONS)}")

@@ -26,11 +26,13 @@ from disco_pyserini.atomic import atomic_write
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.encode.trained import TRAINING_CONFIG
 from disco_pyserini.errors import InputError
+from disco_pyserini.hub import model_source
 from disco_pyserini.train.build import dense_vectors, load_texts, teacher_run_distillation
 from disco_pyserini.train.config import TrainConfig
 from disco_pyserini.train.data import DistillCollator, DistillDataset
 from disco_pyserini.train.losses import LOSSES, anti_zero, contrastive
-from disco_pyserini.train.model import REGULARISERS, nonzero_terms, prune_topk, splade_pool, warmup_lambda
+from disco_pyserini.encode.pooling import prune_topk
+from disco_pyserini.train.model import REGULARISERS, nonzero_terms, splade_pool, warmup_lambda
 from disco_pyserini.train.teacher_runs import named_run, read_scores, read_training_qrels
 
 logger = logging.getLogger(__name__)
@@ -193,8 +195,10 @@ def load_dataset(config: TrainConfig) -> DistillDataset:
     if config.teacher_run is not None:
         from disco_pyserini.encode.conversations import load_conversations
 
+        # CAsT 2020's canonical responses: from responses_from, else from the training corpus
         loaded = load_conversations(config.topics, config.topics_format, responses_from=config.responses_from,
-                                    history_cut=config.history_cut)
+                                    history_cut=config.history_cut, history_responses=config.history_responses,
+                                    collection=config.corpus)
         turns = loaded.cut_turns(config.history_responses)
         head, records, stats = teacher_run_distillation(turns, read_training_qrels(config.qrels),
                                                         [named_run(run) for run in config.teacher_run],
@@ -212,8 +216,9 @@ def load_dataset(config: TrainConfig) -> DistillDataset:
 def build_trainer(config: TrainConfig) -> DiscoTrainer:
     """A ready :class:`DiscoTrainer` for ``config`` (data loaded, encoders loaded, nothing trained yet)."""
     dataset = load_dataset(config)
-    tokenizer = AutoTokenizer.from_pretrained(config.model)
-    model = AutoModelForMaskedLM.from_pretrained(config.model)
+    initial = model_source(config.model)  # a local folder, a hub id, or a short name such as splade-tiny
+    tokenizer = AutoTokenizer.from_pretrained(initial)
+    model = AutoModelForMaskedLM.from_pretrained(initial)
     freeze_except(model, config.trainable)
     args = training_arguments(config)
     # fp32 whatever the training precision: `train build` computes teacher scores from fp32 vectors by default.
