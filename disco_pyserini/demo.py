@@ -34,9 +34,9 @@ CHAT_STUDENT = "disco-human-expansion"
 ENCODER = "splade-tiny"
 BASELINE = f"splade raw ({ENCODER})"
 # The training recipe: DiSCo's losses, fusion and clamp; on a collection of 1,260 passages the candidate pool is
-# the teacher's top 50 (not ranks 11-960), and 150 CPU steps at a larger learning rate stand in for 5 epochs on a
+# the teacher's top 50 (not ranks 11-960), and 120 CPU steps at a larger learning rate stand in for 5 epochs on a
 # GPU. 64 tokens hold the current question and the last answer (which names the creature) of a sample conversation.
-TRAINING = {"max_steps": 150, "learning_rate": 1e-3, "batch_size": 8, "negatives": 8, "max_length": 64,
+TRAINING = {"max_steps": 120, "learning_rate": 1e-3, "batch_size": 8, "negatives": 8, "max_length": 64,
             "logging_steps": 50, "training_args": {"disable_tqdm": True}}
 POOL = ("--skip-top", "0", "--max-rank", "50")
 

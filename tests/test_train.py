@@ -22,7 +22,8 @@ from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.eval.qrels import read_qrels
 from disco_pyserini.sample import CONVERSATIONS, CORPUS, QRELS, TRAIN_CONVERSATIONS, TRAIN_QRELS
 from disco_pyserini.topics import formulate, load_topics
-from disco_pyserini.train.build import dense_vectors, rewrite_distillation, write_distillation
+from disco_pyserini.train.build import rewrite_distillation, write_distillation
+from disco_pyserini.train.documents import dense_vectors
 from disco_pyserini.train.data import DistillDataset
 from disco_pyserini.train.losses import kl
 

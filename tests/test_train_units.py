@@ -260,7 +260,7 @@ def test_rewrite_scores_are_fp32_dot_products(lexical_splade, tmp_path):
     from disco_pyserini.encode.splade import SpladeEncoder
     from disco_pyserini.sample import CONVERSATIONS, CORPUS, QRELS
     from disco_pyserini.topics import load_topics
-    from disco_pyserini.train.build import dense_vectors
+    from disco_pyserini.train.documents import dense_vectors
 
     turns = [turn for turn in load_topics(CONVERSATIONS) if turn.topic_id == "c121"]
     turns = [turn._replace(rewrites=(("copy", turn.utterance),)) for turn in turns]

@@ -18,7 +18,12 @@ from typing import Iterator
 
 import torch
 
-CHUNK_TOKENS = 2048  # tokens whose logits exist at once: 2,048 x 30,522 fp32 is 250 MB
+CHUNK_TOKENS = 2048  # tokens per matrix product
+# Vocabulary columns per product. The logits of a chunk exist one tile at a time (2,048 x 2,048 fp32 is 16 MB), so
+# they are written and read back while still in cache, and stay below glibc's 32 MB mmap threshold: a whole-
+# vocabulary chunk (250 MB) was a fresh mapping each time, and the kernel's page zeroing took a third of the head's
+# time. On 2 cores this lifted the head from 62 to 128 GFLOP/s in fp32 and from 128 to 214 in bf16.
+VOCAB_TILE = 2048
 _SWAP_LOCK = threading.Lock()
 
 
@@ -60,7 +65,7 @@ def _segments(lengths: list[int], chunk_tokens: int) -> Iterator[tuple[int, int]
 
 
 def max_logits(valid: torch.Tensor, lengths: list[int], weight: torch.Tensor, bias: torch.Tensor | None,
-               with_index: bool = False, chunk_tokens: int = CHUNK_TOKENS
+               with_index: bool = False, chunk_tokens: int = CHUNK_TOKENS, vocab_tile: int = VOCAB_TILE
                ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Per text, the max over its tokens of ``valid @ weight.T + bias``: ``([texts, vocab] fp32, token index)``.
 
@@ -72,17 +77,21 @@ def max_logits(valid: torch.Tensor, lengths: list[int], weight: torch.Tensor, bi
     starts = [0]
     for length in lengths:
         starts.append(starts[-1] + length)
+    columns = weight.T.to(valid.dtype)
+    bias = None if bias is None else bias.to(valid.dtype)
     for first, last in _segments(lengths, chunk_tokens):
         rows = valid[starts[first]:starts[last]]
-        logits = rows @ weight.T if bias is None else torch.addmm(bias.to(rows.dtype), rows, weight.T.to(rows.dtype))
-        for text in range(first, last):
-            segment = logits[starts[text] - starts[first]:starts[text + 1] - starts[first]]
-            if with_index:
-                best, where = segment.max(dim=0)
-                values[text] = best.float()
-                index[text] = where + starts[text]
-            else:
-                values[text] = segment.amax(dim=0).float()
+        for start in range(0, weight.shape[0], vocab_tile):
+            tile = slice(start, start + vocab_tile)
+            logits = rows @ columns[:, tile] if bias is None else torch.addmm(bias[tile], rows, columns[:, tile])
+            for text in range(first, last):
+                segment = logits[starts[text] - starts[first]:starts[text + 1] - starts[first]]
+                if with_index:
+                    best, where = segment.max(dim=0)
+                    values[text, tile] = best
+                    index[text, tile] = where + starts[text]
+                else:
+                    values[text, tile] = segment.amax(dim=0)
     return values, index
 
 
