@@ -184,9 +184,10 @@ def test_byte_order_mark_and_offline_ir_datasets(tmp_path, monkeypatch):
     script = ("import ir_datasets, requests\n"
               "def offline(*a, **k): raise requests.exceptions.ConnectionError('no network')\n"
               "requests.Session.request = offline\nimport sys, runpy\n"
-              "sys.argv = ['x', '--index', '.', '--topics', 'trec-cast/v1/2020', '--encoder', 'm', '--output', 'r']\n"
+              "sys.argv = ['x', '--index', 'idx', '--topics', 'trec-cast/v1/2020', '--encoder', 'm', '--output', 'r']\n"
               "runpy.run_module('disco_pyserini.search', run_name='__main__')\n")
     monkeypatch.setenv("IR_DATASETS_HOME", str(tmp_path / "irds"))
+    (tmp_path / "idx").mkdir()
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("error: ir_datasets could not download the files of 'trec-cast/v1/2020'")

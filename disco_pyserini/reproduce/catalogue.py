@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Sequence
 
 from disco_pyserini.errors import InputError
+from disco_pyserini.textio import read_text
 
 HERE = Path(__file__).resolve().parent
 CATALOGUE_FILES = (HERE / "conditions.yaml", HERE / "sample.yaml")
@@ -80,7 +81,7 @@ def read_catalogue(paths: Sequence[str | os.PathLike] = CATALOGUE_FILES) -> Cata
     merged = Catalogue({}, {}, {}, [])
     for path in paths:
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            data = yaml.safe_load(read_text(path, "catalogue")) or {}
         except yaml.YAMLError as error:
             raise InputError(f"invalid YAML: {str(error).splitlines()[0]}", path) from None
         unknown = set(data) - {"defaults", "templates", "datasets", "conditions"}

@@ -23,6 +23,7 @@ import transformers
 from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
 
 from disco_pyserini.atomic import atomic_write
+from disco_pyserini.encode.pooling import prune_topk
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.encode.trained import TRAINING_CONFIG
 from disco_pyserini.errors import InputError
@@ -32,7 +33,6 @@ from disco_pyserini.train.config import TrainConfig
 from disco_pyserini.train.data import DistillCollator, DistillDataset
 from disco_pyserini.train.documents import FrozenDocumentEncoder
 from disco_pyserini.train.losses import LOSSES, anti_zero, contrastive
-from disco_pyserini.encode.pooling import prune_topk
 from disco_pyserini.train.model import REGULARISERS, nonzero_terms, splade_pool, warmup_lambda
 from disco_pyserini.train.teacher_runs import named_run, read_scores, read_training_qrels
 
