@@ -195,12 +195,26 @@ POSITIVE = number(float, above=0)    # factors and scales
 FRACTION = number(float, above=0, maximum=1)
 
 
+_MACHINE_CHECKS = [True]
+
+
+@contextlib.contextmanager
+def for_another_machine() -> Iterator[None]:
+    """Within the block, ``--device`` is checked for its form only, not against this machine's devices: for
+    checking commands meant to run elsewhere (``reproduce --dry-run`` of GPU conditions on a laptop)."""
+    _MACHINE_CHECKS.append(False)
+    try:
+        yield
+    finally:
+        _MACHINE_CHECKS.pop()
+
+
 def device(text: str) -> str:
     """An argparse ``type`` for ``--device``: cpu, cuda, cuda:N or mps, and only one this machine has."""
     kind, _, index = text.partition(":")
     if kind not in ("cpu", "cuda", "mps") or (index and (kind != "cuda" or not index.isdigit())):
         raise argparse.ArgumentTypeError(f"unknown device {text!r}; use cpu, cuda, cuda:N or mps")
-    if kind == "cpu":
+    if kind == "cpu" or not _MACHINE_CHECKS[-1]:
         return text
     import torch
 

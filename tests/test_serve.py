@@ -232,8 +232,9 @@ def test_command_line_errors_are_one_line(sample_index, lexical_splade, tmp_path
 
     assert cli.run(main, ["--index", str(tmp_path), "--encoder", str(lexical_splade), "--port", "0"]) == 2
     assert "not an index" in capsys.readouterr().err
-    assert cli.run(main, ["--index", "x", "--encoder", "y", "--max-batch", "0"]) == 2
-    assert "--max-batch must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # refused as the flag is parsed
+        cli.run(main, ["--index", "x", "--encoder", "y", "--max-batch", "0"])
+    assert refused.value.code == 2 and "argument --max-batch: must be >= 1" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("backend", ["bmp", "seismic"])

@@ -199,7 +199,8 @@ def test_missing_duplicated_and_incompatible_shards_are_one_line(sharded, vector
     assert "the vectors are 5 part file(s), fewer than --shards 6" in error_line(capsys, status)
     assert not (tmp_path / "too-many").exists()
     status = index_cli("--input", str(vectors["encoded-2"]), "--index", str(sharded / "lucene"), "--shards", "2")
-    assert error_line(capsys, status).endswith("index already exists; remove it or pass --overwrite")
+    assert error_line(capsys, status).endswith("--index exists; pass --overwrite to replace it, or choose another "
+                                               "--index")
     assert "BM25 scores use each index's own statistics" in error_line(capsys, index_cli(
         "--bm25", "--input", "corpus.tsv", "--index", str(tmp_path / "bm25"), "--shards", "2"))
 

@@ -94,12 +94,10 @@ def _sharded(args: argparse.Namespace) -> int:
     if args.bm25:
         raise InputError("--shards does not apply to --bm25: BM25 scores use each index's own statistics, so "
                          "shards would not merge; build one BM25 index")
-    from disco_pyserini.index.shards import shard_name
-
-    # the whole folder, or with --shard-id only that shard's (the others may come from other machines)
-    target = args.index if args.shard_id is None else os.path.join(args.index, shard_name(args.shard_id))
-    cli.claim_outputs([cli.Output("--index", target, "indexes/my-index", directory=True)], {"--input": args.input},
-                      args.overwrite)
+    # With --shard-id the folder gathers shards built one at a time (here or copied from other machines): it is
+    # extended, and the build refuses to replace an existing shard without --overwrite.
+    cli.claim_outputs([cli.Output("--index", args.index, "indexes/my-index", directory=True,
+                                  resumable=args.shard_id is not None)], {"--input": args.input}, args.overwrite)
     options = builder_options(args)
     documents, seconds = build_sharded_index(args.input, args.index, args.shards, backend=args.backend,
                                              shard_id=args.shard_id, threads=args.threads,

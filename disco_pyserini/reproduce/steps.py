@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from disco_pyserini import cli
 from disco_pyserini.atomic import atomic_write
 from disco_pyserini.errors import InputError
 from disco_pyserini.reproduce.catalogue import Step
@@ -71,7 +72,8 @@ def parse_command(command: str) -> argparse.Namespace:
     errors = io.StringIO()
     argparse.ArgumentParser.parse_args = parse_only
     try:
-        with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
+        # the catalogue's commands name the devices of the machines they were measured on
+        with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()), cli.for_another_machine():
             main(argv)
     except _Parsed as parsed:
         return parsed.namespace

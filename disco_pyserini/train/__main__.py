@@ -169,6 +169,9 @@ def _build(argv: Sequence[str]) -> int:
                          "computed from rewrites), not both")
     if args.skip_top < 0 or args.max_rank <= args.skip_top:
         raise InputError("need 0 <= --skip-top < --max-rank")
+    missing = [flag for flag, value in (("--corpus", args.corpus), ("--doc-encoder", args.doc_encoder)) if not value]
+    if args.run and missing:
+        raise InputError(f"scores computed from rewrites need {' and '.join(missing)}")
     cli.check_precision(args.device, args.dtype)
     cli.check_max_length(args.max_length, args.doc_encoder)
     cli.check_max_length(args.max_length, args.teacher_encoder)
@@ -188,10 +191,6 @@ def _build(argv: Sequence[str]) -> int:
         head, records, stats = build.teacher_run_distillation(turns, qrels, args.teacher_run, args.run_fusion,
                                                               score_scale=args.score_scale, **options)
     else:
-        missing = [flag for flag, value in (("--corpus", args.corpus), ("--doc-encoder", args.doc_encoder))
-                   if not value]
-        if missing:
-            raise InputError(f"scores computed from rewrites need {' and '.join(missing)}")
         from disco_pyserini.encode.splade import SpladeEncoder
 
         encoders = [SpladeEncoder(name, device=args.device, max_length=args.max_length, batch_size=args.batch_size,
