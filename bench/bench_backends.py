@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import OUT, build_model, conversation_text, log, median, percentile, synthetic_texts, table, write_corpus
+from common import OUT, build_model, conversation_text, log, median, percentile, table, write_corpus
 
 FACTOR = 1200.0  # factor 100 on weights x12 (the tiny model's weights are ~12x smaller than a real SPLADE's)
 BMP_SETTINGS = [(1.0, 1.0), (1.0, 0.5), (0.9, 1.0), (0.8, 0.5)]
