@@ -16,6 +16,10 @@ counts when its exact score reaches Lucene's n-th score: every engine returns ex
 setting, whether every query's score list equals Lucene's.
 
     python bench/bench_backends.py --small-docs 20000 --large-docs 1000000 --queries 100 --k 1000
+
+``--real`` runs ``real_backends.py`` instead: real passages, a real SPLADE, real conversational queries, k=10 and 1000:
+
+    python bench/bench_backends.py --real --encoder splade-tiny --docs 50000 100000 200000 --queries 300 --curve
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import OUT, build_model, conversation_text, log, median, percentile, synthetic_texts, table, write_corpus
+from common import OUT, build_model, conversation_text, log, median, percentile, table, write_corpus
 
 FACTOR = 1200.0  # factor 100 on weights x12 (the tiny model's weights are ~12x smaller than a real SPLADE's)
 BMP_SETTINGS = [(1.0, 1.0), (1.0, 0.5), (0.9, 1.0), (0.8, 0.5)]
@@ -191,7 +195,25 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="indexing and batch-search threads")
     parser.add_argument("--rounds", type=int, default=2, help="batch passes per system (best kept)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild cached indexes (to re-time the builds)")
+    real = parser.add_argument_group("--real: WordNet + GCIDE passages, splade-tiny, CAsT/iKAT turns (real_backends.py)")
+    real.add_argument("--real", action="store_true", help="run the real-collection benchmark instead")
+    real.add_argument("--encoder", default="splade-tiny", help="SPLADE model for documents and queries")
+    real.add_argument("--docs", type=int, nargs="+", default=[50_000, 100_000, 200_000],
+                      help="collection sizes (prefixes of one shuffled corpus, multiples of 25,000)")
+    real.add_argument("--no-encode", dest="encode", action="store_false",
+                      help="measure only the sizes already encoded (the encoding resumes otherwise)")
+    real.add_argument("--variants", nargs="+", default=["full", "top64"], choices=["full", "top64"],
+                      help="query sets: full DiSCo queries, and the same with --query-topk 64")
+    real.add_argument("--seismic", nargs="+", default=["3500,0.4", "6000,0.6"], metavar="POSTINGS,ENERGY",
+                      help="Seismic index variants: postings per list, summary energy (first: Seismic's defaults)")
+    real.add_argument("--curve", action="store_true", help="also print every Seismic setting measured")
     args = parser.parse_args()
+    if args.real:
+        from real_backends import bench_real
+
+        args.k = [10, 1000] if args.k == 1000 else [args.k]
+        bench_real(args)
+        return
 
     queries = model_queries(args.queries)
     collections = []

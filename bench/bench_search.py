@@ -17,7 +17,6 @@ Rows (same query maps, same k, repetitions interleaved query by query):
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess

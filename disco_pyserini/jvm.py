@@ -115,6 +115,29 @@ def jvm_started() -> bool:
     return bool(jnius_config.vm_running)
 
 
+def heap_option() -> list[str]:
+    """``-Xmx`` from ``DISCO_JVM_HEAP``, checked: a bad value would make the JVM abort the whole process."""
+    heap = os.environ.get("DISCO_JVM_HEAP", "").strip()
+    if not heap:
+        return []
+    if not re.fullmatch(r"[1-9][0-9]*[kKmMgGtT]?", heap):
+        raise InputError(f"DISCO_JVM_HEAP={heap!r} is not a heap size; set it like 8g or 512m, or unset it")
+    return [f"-Xmx{heap}"]
+
+
+def extra_options() -> list[str]:
+    """The options in ``DISCO_JVM_OPTIONS``, checked: each starts with ``-`` and quotes are balanced."""
+    try:
+        options = shlex.split(os.environ.get("DISCO_JVM_OPTIONS", ""))
+    except ValueError as error:
+        raise InputError(f"DISCO_JVM_OPTIONS cannot be read ({error}); fix its quotes, or unset it") from None
+    for option in options:
+        if not option.startswith("-"):
+            raise InputError(f"DISCO_JVM_OPTIONS holds {option!r}, not a JVM option (options start with -); fix it, "
+                             "or unset it")
+    return options
+
+
 def start_jvm() -> None:
     """Start the JVM once, idempotently, with Anserini on the classpath.
 
@@ -129,18 +152,20 @@ def start_jvm() -> None:
     os.environ["JAVA_HOME"] = home  # pyjnius locates libjvm through JAVA_HOME at import
     jar = anserini_jar()
     jnius_config.add_classpath(jar)
-    options = compat.jvm_options(jar)
-    if os.environ.get("DISCO_JVM_HEAP"):
-        options.append(f"-Xmx{os.environ['DISCO_JVM_HEAP']}")
+    options = compat.jvm_options(jar) + heap_option()
     # The vector module speeds up Lucene but only full JDKs ship it; asking for a missing
     # module aborts the process, so add it only when the runtime lists it.
     vector = "jdk.incubator.vector" in read_release(home).get("MODULES", "").split()
     if vector:
         options.append("--add-modules=jdk.incubator.vector")
-    options.extend(shlex.split(os.environ.get("DISCO_JVM_OPTIONS", "")))
+    options.extend(extra_options())
     if options:
         jnius_config.add_options(*options)
-    import jnius  # importing starts the JVM
+    try:
+        import jnius  # importing starts the JVM
+    except SystemError as error:  # "JVM failed to start": an option it refused (it printed which above)
+        raise InputError(f"the JVM did not start ({error}) with options {' '.join(options) or '(none)'}; fix "
+                         "DISCO_JVM_OPTIONS / DISCO_JVM_HEAP") from None
 
     # Lucene logs an INFO banner about its file access on every index open; keep stderr for
     # what matters. JUL holds loggers weakly, so the configured logger is kept referenced.

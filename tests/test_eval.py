@@ -115,7 +115,7 @@ def test_cli_table_output_and_help_is_light(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("| run | MRR | MRR@10 | nDCG@3 | R@100 | R@1000 |")
     assert "| mine | 0.000 |" in result.stdout and out.read_text() == result.stdout
-    assert "MRR = reciprocal rank over the whole run (trec_eval recip_rank; the paper's MRR)" in result.stdout
+    assert "MRR = reciprocal rank over the whole run (trec_eval recip_rank; the authors' mrr_1000" in result.stdout
     assert "judged queries are missing and score 0" in result.stderr
     bad = subprocess.run([sys.executable, "-m", "disco_pyserini.eval", "--run", str(tmp_path / "none.txt"),
                           "--qrels", "cast2020"], capture_output=True, text=True)
@@ -153,6 +153,34 @@ def test_paper_table_rows_per_method_and_columns_per_dataset(tmp_path):
     cast_run = write(tmp_path / "cast2020.bm25.raw.bm25.trec", ["81_1 Q0 nothing 1 1.0 t"])
     cast = paper_table([cast_run], ["MRR@10"])
     assert "relevance >= 2" in cast.conventions["cast2020"] and cast.warnings
+
+
+def test_paper_table_shows_binary_columns_at_both_relevance_levels(tmp_path, capsys):
+    from disco_pyserini.eval.__main__ import main
+    from disco_pyserini.eval.paper import format_paper_table, paper_table
+
+    graded = {f"q{i}": {"good": 2, "meh": 1, "bad": 0} for i in range(4)}
+    write(tmp_path / "graded.qrels", [f"{q} 0 {d} {r}" for q, docs in graded.items() for d, r in docs.items()])
+    write(tmp_path / "binary.qrels", [f"{q} 0 good 1" for q in graded])
+    runs = []
+    for dataset in ("cast2020", "topiocqa"):
+        lines = [f"{q} Q0 {d} {rank} {3 - rank}.0 t" for q in graded for rank, d in enumerate(("meh", "good"), 1)]
+        runs.append(write(tmp_path / f"{dataset}.splade.disco.student.trec", lines))
+    qrels = {"cast2020": str(tmp_path / "graded.qrels"), "topiocqa": str(tmp_path / "binary.qrels")}
+    layout = paper_table(runs, qrels=qrels, rels=[1, 2])
+    row = layout.values.loc["splade disco (student)"]
+    assert list(row["cast2020"].index) == ["MRR@10 rel>=1", "MRR@10 rel>=2", "MRR rel>=1", "MRR rel>=2", "nDCG@3",
+                                           "R@10 rel>=1", "R@10 rel>=2", "R@100 rel>=1", "R@100 rel>=2"]
+    # the partly relevant document first: relevant at >= 1 (the authors' pytrec_eval default), not at >= 2 (TREC's)
+    assert (row[("cast2020", "MRR rel>=1")], row[("cast2020", "MRR rel>=2")]) == (1.0, 0.5)
+    assert row[("cast2020", "nDCG@3")] == pytest.approx(evaluate(str(runs[0]), graded, ["nDCG@3"]).summary.iloc[0, 0])
+    # binary qrels have no grade 2: shown at >= 1 only, with plain labels
+    assert list(row["topiocqa"].index) == ["MRR@10", "MRR", "nDCG@3", "R@10", "R@100"]
+    assert "relevance >= 1 and >= 2 (the dataset's convention: >= 2)" in layout.conventions["cast2020"]
+    assert "the paper's MRR column is one of MRR@10 and MRR" in format_paper_table(layout)
+    assert main(["--table", "--run", *map(str, runs), "--qrels", *(f"{k}={v}" for k, v in qrels.items()),
+                 "--rel", "1", "--rel", "2", "--metrics", "MRR"]) == 0
+    assert capsys.readouterr().out.startswith("| method | cast2020 MRR rel>=1 | cast2020 MRR rel>=2 | topiocqa MRR |")
 
 
 def test_duplicates_are_dropped_before_evaluation(tmp_path):

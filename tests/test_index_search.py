@@ -205,7 +205,7 @@ def test_llm_rewrite_files_are_searched_as_a_named_source(tmp_path):
     assert untagged(tmp_path / "llm.txt") == untagged(tmp_path / "manual.txt")
     # no rewrite file: the raw utterances are searched, with one warning; --strict refuses
     missing = run_cli(*common, "--policy", "rewrite:llm", "--output", str(tmp_path / "none.txt"))
-    raw = run_cli(*common, "--policy", "raw", "--output", str(tmp_path / "raw.txt"))
+    run_cli(*common, "--policy", "raw", "--output", str(tmp_path / "raw.txt"))
     assert missing.returncode == 0 and missing.stderr.count("80 of 80 turns have no llm rewrite") == 1
     assert untagged(tmp_path / "none.txt") == untagged(tmp_path / "raw.txt")
     strict = run_cli(*common, "--policy", "rewrite:llm", "--strict", "--output", str(tmp_path / "strict.txt"))

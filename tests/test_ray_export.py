@@ -86,7 +86,7 @@ def test_bad_record_in_a_worker_is_one_error_line_and_leaves_no_output(cluster, 
     assert err.strip().splitlines()[-1] == (f"error: {corpus}:300: malformed JSON: Expecting value (column 27); "
                                             "fix or remove the line")
     assert "Traceback" not in err
-    assert sorted(p.name for p in out.iterdir()) == ["encoding.json"]  # no part, no temporary
+    assert not out.exists()  # a failed first encoding leaves nothing that would block the rerun
 
 
 def test_an_encoder_error_inside_the_actors_is_one_error_line(cluster, options, tmp_path):

@@ -144,9 +144,13 @@ def test_cast2020_canonical_responses_from_a_corpus_file(tmp_path):
                                                first),)
     third = formulate(loaded["81_3"], "disco", cut="cast")
     assert third.split(" [SEP] ")[1] == ("word " * 64).rsplit(" ", 1)[0].strip()  # 320 characters, last word cut
+    # no source of texts: one error naming both ways out; --history-responses none is the explicit opt-out
+    with pytest.raises(InputError, match=r"name 209 canonical response passage\(s\) by id.*--responses-from "
+                                         r"CORPUS_OR_INDEX.*--history-responses none"):
+        load_conversations(CAST2020)
     warnings = []
-    assert load_conversations(CAST2020, warn=warnings.append).turns[1].history[0].response is None
-    assert "--responses-from was not given" in warnings[0]
+    assert load_conversations(CAST2020, history_responses="none", warn=warnings.append
+                              ).turns[1].history[0].response is None and not warnings
 
 
 def test_history_cut_presets():
@@ -180,9 +184,10 @@ def test_byte_order_mark_and_offline_ir_datasets(tmp_path, monkeypatch):
     script = ("import ir_datasets, requests\n"
               "def offline(*a, **k): raise requests.exceptions.ConnectionError('no network')\n"
               "requests.Session.request = offline\nimport sys, runpy\n"
-              "sys.argv = ['x', '--index', '.', '--topics', 'trec-cast/v1/2020', '--encoder', 'm', '--output', 'r']\n"
+              "sys.argv = ['x', '--index', 'idx', '--topics', 'trec-cast/v1/2020', '--encoder', 'm', '--output', 'r']\n"
               "runpy.run_module('disco_pyserini.search', run_name='__main__')\n")
     monkeypatch.setenv("IR_DATASETS_HOME", str(tmp_path / "irds"))
+    (tmp_path / "idx").mkdir()
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("error: ir_datasets could not download the files of 'trec-cast/v1/2020'")

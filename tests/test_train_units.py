@@ -16,7 +16,8 @@ from disco_pyserini.train.build import (Plan, header, rewrite_distillation, teac
 from disco_pyserini.train.config import load_config
 from disco_pyserini.train.data import DistillDataset, read_distillation
 from disco_pyserini.train.losses import anti_zero, contrastive, kl, margin_mse
-from disco_pyserini.train.model import prune_topk, warmup_lambda
+from disco_pyserini.encode.pooling import prune_topk
+from disco_pyserini.train.model import warmup_lambda
 from disco_pyserini.train.teacher_runs import fuse_runs, read_training_qrels
 
 TOPIOCQA = Path(__file__).parent / "fixtures" / "topics" / "topiocqa_all_history.json"
@@ -259,7 +260,7 @@ def test_rewrite_scores_are_fp32_dot_products(lexical_splade, tmp_path):
     from disco_pyserini.encode.splade import SpladeEncoder
     from disco_pyserini.sample import CONVERSATIONS, CORPUS, QRELS
     from disco_pyserini.topics import load_topics
-    from disco_pyserini.train.build import dense_vectors
+    from disco_pyserini.train.documents import dense_vectors
 
     turns = [turn for turn in load_topics(CONVERSATIONS) if turn.topic_id == "c121"]
     turns = [turn._replace(rewrites=(("copy", turn.utterance),)) for turn in turns]

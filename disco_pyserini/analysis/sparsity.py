@@ -12,7 +12,7 @@ from typing import Sequence
 import torch
 
 from disco_pyserini.encode.splade import SpladeEncoder
-from disco_pyserini.train.model import prune_topk
+from disco_pyserini.encode.pooling import prune_topk
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Streaming corpus readers: TSV (``id<TAB>text``) and JSONL (``{"id", "contents"}``), gzip or plain.
 
 A TSV whose first line is exactly ``id<TAB>text<TAB>title`` (TopiOCQA's ``full_wiki_segments.tsv``, DPR's
-Wikipedia passages) is read as the DiSCo reference reads it: the header is skipped, the id is the first column and
-the contents are ``title + ". " + text``.
+Wikipedia passages) is read as the DiSCo reference reads it: the header and empty lines are skipped, the id is the
+first column and the contents are ``title + ". " + text`` (``". text"`` for an empty title).
 """
 from __future__ import annotations
 
@@ -139,9 +139,9 @@ def _parse_titled_tsv(line: str, path: Path, number: int) -> Doc:
         raise InputError(f"expected 'id<TAB>text<TAB>title' as the header announces, got {len(fields)} fields",
                          path, number)
     doc_id, text, title = fields
-    # The reference's join: title (which keeps TopiOCQA's "Article [SEP] Section") + ". " + text. Fields are
-    # taken as they are, without CSV unquoting, as the reference splits them.
-    return Doc(doc_id.strip(), f"{title}. {text}" if title.strip() else text)
+    # The reference's join: title (which keeps TopiOCQA's "Article [SEP] Section") + ". " + text, an empty title
+    # included (". text"). Fields are taken as they are, without CSV unquoting, as the reference splits them.
+    return Doc(doc_id.strip(), f"{title}. {text}")
 
 
 def read_corpus(path: str | os.PathLike, start: int = 0, stop: int | None = None,
@@ -149,11 +149,11 @@ def read_corpus(path: str | os.PathLike, start: int = 0, stop: int | None = None
     """Stream documents ``[start, stop)`` (0-based line numbers) of a TSV or JSONL corpus.
 
     Lines end at ``\n`` only (a stray ``\r`` inside a TSV text stays in the text), as :func:`count_lines`
-    counts them. A titled TSV's header (line 0) is never a document. Malformed lines, empty ids, ids with
-    whitespace (TREC runs and qrels split on it) and empty texts raise :class:`InputError` naming the file
-    and line; so do unreadable files (not UTF-8, broken gzip, a directory). ``offset``, the byte offset of
-    line ``start`` (:func:`line_offsets`; uncompressed files only), seeks there instead of reading the
-    lines before it.
+    counts them. A titled TSV's header (line 0) and empty lines are never documents (as the reference reads
+    TopiOCQA's file). Malformed lines, empty lines of other layouts, empty ids, ids with whitespace (TREC runs
+    and qrels split on it) and empty texts raise :class:`InputError` naming the file and line; so do
+    unreadable files (not UTF-8, broken gzip, a directory). ``offset``, the byte offset of line ``start``
+    (:func:`line_offsets`; uncompressed files only), seeks there instead of reading the lines before it.
     """
     path = Path(path)
     tsv = corpus_format(path) == "tsv"
@@ -171,6 +171,8 @@ def read_corpus(path: str | os.PathLike, start: int = 0, stop: int | None = None
             continue
         if stop is not None and number > stop:
             break
+        if not line and parse is _parse_titled_tsv:
+            continue  # the reference skips empty lines of TopiOCQA's file (its `len(line) > 1` test)
         if not line.strip():
             raise InputError("empty line; remove it", path, number)
         doc = parse(line, path, number)

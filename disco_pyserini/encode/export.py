@@ -24,8 +24,8 @@ from disco_pyserini.errors import InputError
 METADATA = "encoding.json"
 FORMAT = "disco-pyserini/impact-v1"
 # Keys that must agree between every shard of one collection (and between index and queries): vectors made with
-# other values would be mixed with, or mistaken for, these.
-CHECKED_KEYS = ("format", "encoder", "quantization_factor", "max_length", "store_contents", "corpus")
+# other values would be mixed with, or mistaken for, these (shards of another --shard-num would overlap).
+CHECKED_KEYS = ("format", "encoder", "quantization_factor", "max_length", "store_contents", "corpus", "shard_num")
 
 
 class ExportStats(NamedTuple):
@@ -64,19 +64,29 @@ def _differences(existing: dict, metadata: dict) -> list[str]:
     return differences
 
 
+def _recorded_differences(output_dir: Path, metadata: dict) -> list[str] | None:
+    """How the ``encoding.json`` in ``output_dir`` differs from ``metadata`` (``None``: there is none)."""
+    path = output_dir / METADATA
+    if not path.exists():
+        return None
+    try:
+        existing = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        existing = None
+    return _differences(existing if isinstance(existing, dict) else {"format": "unreadable"}, metadata)
+
+
 def existing_encoding(output_dir: Path, metadata: dict) -> str | None:
     """Why ``output_dir`` holds vectors of another encoding than ``metadata`` (``None`` if it does not):
-    another corpus or settings in its ``encoding.json``, or part files without one."""
-    path = output_dir / METADATA
-    if path.exists():
-        try:
-            existing = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            existing = None
-        differences = _differences(existing if isinstance(existing, dict) else {"format": "unreadable"}, metadata)
-        return f"this folder holds vectors of another encoding ({'; '.join(differences)})" if differences else None
+    part files of another corpus or settings (its ``encoding.json``), or part files without one. An
+    ``encoding.json`` without part files (a run that failed before its first file) holds nothing to lose."""
     parts = list(output_dir.glob("part-*.jsonl"))
-    return f"this folder holds {len(parts)} part file(s) but no {METADATA}" if parts else None
+    if not parts:
+        return None
+    differences = _recorded_differences(output_dir, metadata)
+    if differences is None:
+        return f"this folder holds {len(parts)} part file(s) but no {METADATA}"
+    return f"this folder holds vectors of another encoding ({'; '.join(differences)})" if differences else None
 
 
 def check_output(output_dir: Path, metadata: dict, overwrite: bool = False) -> None:
@@ -94,7 +104,7 @@ def write_metadata(output_dir: Path, metadata: dict, overwrite: bool = False) ->
     ``encoding.json``) is refused; with ``overwrite`` its vectors and ``encoding.json`` are deleted first.
     """
     conflict = existing_encoding(output_dir, metadata)
-    if conflict is None and (output_dir / METADATA).exists():
+    if conflict is None and _recorded_differences(output_dir, metadata) == []:
         return
     if conflict and not overwrite:
         raise InputError(f"{conflict}; use another --output, or pass --overwrite to replace them", output_dir)
@@ -107,7 +117,15 @@ def write_metadata(output_dir: Path, metadata: dict, overwrite: bool = False) ->
 def read_metadata(directory: str | os.PathLike) -> dict | None:
     """The ``encoding.json`` metadata of an export or index directory, if present."""
     path = Path(directory) / METADATA
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        metadata = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"damaged metadata, not JSON ({type(error).__name__}); rebuild the folder", path) from None
+    if not isinstance(metadata, dict):
+        raise InputError("damaged metadata, not a JSON object; rebuild the folder", path)
+    return metadata
 
 
 def _length_sorted_windows(docs: Sequence[Doc], window: int) -> Iterator[list[int]]:

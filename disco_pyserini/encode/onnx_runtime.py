@@ -28,8 +28,16 @@ OPSET = 17
 
 
 def cache_dir() -> Path:
-    """Where exported models are kept (``$DISCO_ONNX_CACHE`` or ``~/.cache/disco_pyserini/onnx``)."""
-    return Path(os.environ.get("DISCO_ONNX_CACHE", Path.home() / ".cache" / "disco_pyserini" / "onnx"))
+    """Where exported models are kept (``$DISCO_ONNX_CACHE`` or ``~/.cache/disco_pyserini/onnx``), checked usable."""
+    folder = Path(os.environ.get("DISCO_ONNX_CACHE") or Path.home() / ".cache" / "disco_pyserini" / "onnx")
+    where = "DISCO_ONNX_CACHE" if os.environ.get("DISCO_ONNX_CACHE") else "the ONNX cache folder"
+    usable = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if usable is not None and not usable.is_dir():
+        raise InputError(f"{where} cannot be a folder: {usable} is a file; set DISCO_ONNX_CACHE to a folder", folder)
+    if usable is not None and not os.access(usable, os.W_OK | os.X_OK) and not folder.is_dir():
+        raise InputError(f"{where} cannot be created (permission denied); set DISCO_ONNX_CACHE to a writable "
+                         "folder", folder)
+    return folder
 
 
 def cache_key(model_name_or_path: str) -> str:

@@ -21,8 +21,9 @@ for a local checkpoint (``top_k=0`` switches pruning off).
 ``history_cut`` trims conversations by characters before formulation (``qrecc``, ``cast`` or
 ``none``, see :mod:`disco_pyserini.topics.cuts`); by default a local student uses the cut its
 training inputs had (recorded in ``disco_training.json``), others none. ``history_responses``
-``last`` keeps only the most recent answer (default: as trained, else ``all``). ``fallback`` formulates turns without the rewrite a
-rewrite policy needs from their raw utterance instead of raising.
+``last`` keeps only the most recent answer and ``none`` none (default: as trained, else ``all``).
+``fallback`` formulates turns without the rewrite a rewrite policy needs from their raw utterance instead
+of raising.
 
 ``backend="onnx"`` runs the encoder on ONNX Runtime, 1.3-2.4x faster than PyTorch fp32 per
 conversation on a CPU (see :mod:`disco_pyserini.encode.onnx_runtime`).
@@ -36,7 +37,7 @@ from disco_pyserini.encode.trained import training_config
 from disco_pyserini.errors import InputError
 from disco_pyserini.jvm import import_pyserini
 from disco_pyserini.quantize import DEFAULT_FACTOR, check_integer_vector
-from disco_pyserini.topics.cuts import check_cut
+from disco_pyserini.topics.cuts import check_cut, check_responses
 from disco_pyserini.topics.history import POLICIES, REWRITE_PREFIX, formulate
 from disco_pyserini.topics.types import Exchange, Turn
 
@@ -92,7 +93,7 @@ class DiscoQueryEncoder(QueryEncoder):
         trained = training_config(model_name_or_path)
         self.top_k = trained.get("query_topk") if top_k is None else (top_k or None)
         self.history_cut = check_cut(history_cut or trained.get("history_cut") or "none")
-        self.history_responses = history_responses or trained.get("history_responses") or "all"
+        self.history_responses = check_responses(history_responses or trained.get("history_responses") or "all")
         self.fallback = fallback
         self.has_model = True
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
+from disco_pyserini.encode.pooling import splade_max_pool
 from disco_pyserini.errors import InputError
 from disco_pyserini.hub import model_source
 from disco_pyserini.quantize import DEFAULT_FACTOR, quantize_arrays
@@ -68,8 +69,8 @@ class SpladeEncoder:
         self.max_length = max_length
         self.batch_size = batch_size
         model_name_or_path = model_source(model_name_or_path, "encoder")
-        self.tokenizer = AutoTokenizer.from_pretrained(model_source(tokenizer_name, "tokenizer") if tokenizer_name
-                                                       else model_name_or_path)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_source(tokenizer_name or model_name_or_path,
+                                                                    "tokenizer"))
         self.onnx = None
         if backend == "onnx":
             from disco_pyserini.encode.onnx_runtime import OnnxSplade
@@ -100,14 +101,9 @@ class SpladeEncoder:
                                 return_tensors="pt", return_token_type_ids=False)
         if self.onnx is not None:
             return self.onnx.pooled(inputs["input_ids"], inputs["attention_mask"])
-        mask = inputs["attention_mask"].to(self.device)
-        with torch.inference_mode():
-            with self._autocast():
-                logits = self.model(input_ids=inputs["input_ids"].to(self.device), attention_mask=mask).logits
-            # In place on the big [batch, length, vocab] tensor: it dominates memory.
-            weights = torch.log1p_(torch.relu_(logits.float()))
-            weights.mul_(mask.unsqueeze(-1).to(weights.dtype))
-            return weights.amax(dim=1)
+        with torch.inference_mode(), self._autocast():
+            return splade_max_pool(self.model, inputs["input_ids"].to(self.device),
+                                   inputs["attention_mask"].to(self.device)).float()
 
     def encode_sparse(self, texts: Sequence[str]) -> list[SparseVector]:
         """SPLADE vectors of ``texts`` (one forward pass per ``batch_size`` texts)."""

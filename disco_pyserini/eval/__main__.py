@@ -12,18 +12,18 @@ from pathlib import Path
 from typing import Sequence
 
 from disco_pyserini import cli
-from disco_pyserini.atomic import atomic_write, check_output_path
+from disco_pyserini.atomic import atomic_write
 from disco_pyserini.errors import InputError
 
 # Mirror metrics.DEFAULT_METRICS and paper.PAPER_METRICS without importing pandas/ir_measures: --help stays light.
 DEFAULT_METRICS = ["MRR", "MRR@10", "nDCG@3", "R@100", "R@1000"]
-PAPER_METRICS = ["MRR", "nDCG@3", "R@10", "R@100"]
+PAPER_METRICS = ["MRR@10", "MRR", "nDCG@3", "R@10", "R@100"]
 EPILOG = """other commands:
   python -m disco_pyserini.eval qrels --help   TopiOCQA/QReCC qrels from the dataset files"""
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m disco_pyserini.eval", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Evaluate runs with ir_measures (trec_eval -c conventions: judged queries missing from a run "
                     "score 0). Prints one table, runs as rows.")
@@ -36,21 +36,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "and columns per dataset, each dataset scored with its own qrels and convention")
     parser.add_argument("--dataset", default=None, help="apply this dataset's convention to a qrels file")
     parser.add_argument("--metrics", nargs="+", default=None,
-                        help=f"ir_measures names; MRR is trec_eval's recip_rank over the whole run (the paper's MRR), "
-                             f"MRR@10 the same within the top 10 (default: {' '.join(DEFAULT_METRICS)}; with --table "
-                             f"the paper's {' '.join(PAPER_METRICS)})")
+                        help=f"ir_measures names; MRR is trec_eval's recip_rank over the whole run (the authors' "
+                             f"mrr_1000), MRR@10 the same within the top 10 (their mrr_10; which one the paper prints "
+                             f"is not in their code) (default: {' '.join(DEFAULT_METRICS)}; with --table the paper's "
+                             f"{' '.join(PAPER_METRICS)})")
     parser.add_argument("--duplicates", nargs="+", default=None, metavar="FILE",
-                        help="drop duplicate documents from the runs first (TREC CAsT 2022: the organisers' "
-                             "'original:dup1,dup2' list, or one id per line); with --table, DATASET=FILE")
-    parser.add_argument("--rel", type=int, default=None,
-                        help="relevance threshold for binary measures (default: the dataset's, else 1)")
+                        help="drop duplicate documents from the runs first (the CAsT 2022 organisers' "
+                             "'original:dup1,dup2' list, or one id per line; not done by default: the authors' "
+                             "merge_run_cast22.py, as written, matched no id); with --table, DATASET=FILE")
+    parser.add_argument("--rel", type=cli.CUTOFF, action="append", default=None,
+                        help="relevance threshold for binary measures (default: the dataset's, else 1; TREC's >= 2 "
+                             "on CAsT 2020/2022 and iKAT, where the authors' released evaluation used >= 1); with "
+                             "--table repeat it (--rel 1 --rel 2) to show binary columns at each threshold")
     parser.add_argument("--baseline", default=None,
                         help="run (or, with --table, method label) to test the others against (default: the first "
                              "run; none with --table)")
     parser.add_argument("--format", choices=["markdown", "latex", "csv"], default="markdown")
-    parser.add_argument("--digits", type=int, default=3)
+    parser.add_argument("--digits", type=cli.number(int, minimum=0, maximum=15), default=3)
     parser.add_argument("--per-query", action="store_true", help="print per-query scores (CSV) instead of the table")
     parser.add_argument("--output", default=None, help="also write the table here (format from .md/.tex/.csv)")
+    cli.add_overwrite(parser, "output file")
     return parser.parse_args(argv)
 
 
@@ -66,7 +71,8 @@ def paper_main(args: argparse.Namespace) -> int:
 
     overrides = _named_files(args.qrels, "--qrels")
     duplicates = _named_files(args.duplicates, "--duplicates")
-    layout = paper_table(args.run, args.metrics or PAPER_METRICS, overrides, args.baseline, duplicates=duplicates)
+    layout = paper_table(args.run, args.metrics or PAPER_METRICS, overrides, args.baseline, duplicates=duplicates,
+                         rels=args.rel or ())
     for warning in layout.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     table = format_paper_table(layout, args.format, args.digits)
@@ -81,7 +87,7 @@ def qrels_main(argv: Sequence[str]) -> int:
     """``eval qrels``: write a dataset's qrels from its files, where ``--qrels NAME`` finds them by default."""
     from disco_pyserini.eval.qrels import DATASETS, qrels_dir
 
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m disco_pyserini.eval qrels",
         description="Write TREC qrels (qid 0 docid 1) from TopiOCQA or QReCC dataset files, with the topic loaders' "
                     "query ids and the passage collections' ids (the ids encode docs writes).")
@@ -96,17 +102,17 @@ def qrels_main(argv: Sequence[str]) -> int:
     parser.add_argument("--query-ids", choices=["turn", "row"], default="turn",
                         help="turn: <conversation>_<turn>, the topic loaders' and the runs' ids (default); row: the "
                              "DiSCo reference's 0-based row numbers, to compare with its files")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    cli.add_overwrite(parser, "output file")
     args = parser.parse_args(argv)
     from disco_pyserini.eval.dataset_qrels import BUILDERS, write_qrels
 
     if args.query_ids == "row" and args.output is None:
         raise InputError("--query-ids row needs --output: the qrels folder's file, which --qrels "
                          f"{args.dataset} reads, keeps the runs' <conversation>_<turn> ids")
-    if args.output is not None:
-        check_output_path(args.output, f"{args.dataset}.qrels.txt")
     default = qrels_dir() / DATASETS[args.dataset].filename
     output = args.output or default
+    cli.claim_outputs([cli.Output("--output", output, f"{args.dataset}.qrels.txt")], {"--input": args.input},
+                      args.overwrite)
     gold = BUILDERS[args.dataset](args.input, args.query_ids)
     write_qrels(gold.judgments, output, overwrite=args.overwrite)
     if args.dataset == "topiocqa":
@@ -127,13 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "qrels":
         return qrels_main(argv[1:])
     args = parse_args(argv)
-    if args.output is not None:
-        check_output_path(args.output, "table.md")
+    cli.claim_outputs([cli.Output("--output", args.output, "table.md")],
+                      {"--run": args.run, "--qrels": args.qrels, "--duplicates": args.duplicates,
+                       "--baseline": args.baseline}, args.overwrite)
     if args.table:
         return paper_main(args)
     if not args.qrels or len(args.qrels) != 1:
         raise InputError("give one --qrels file or dataset name (several only with --table, as DATASET=FILE)")
     args.qrels = args.qrels[0]
+    if args.rel and len(args.rel) != 1:
+        raise InputError("give one --rel (several only with --table, side by side)")
     if args.duplicates and len(args.duplicates) != 1:
         raise InputError("give one --duplicates file (several only with --table, as DATASET=FILE)")
     from disco_pyserini.eval.metrics import evaluate
@@ -142,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [Path(run).stem for run in args.run]
     if len(set(names)) != len(names):
         names = [str(run) for run in args.run]  # same stems in different folders: use the paths
-    result = evaluate(dict(zip(names, args.run)), args.qrels, args.metrics or DEFAULT_METRICS, rel=args.rel,
+    result = evaluate(dict(zip(names, args.run)), args.qrels, args.metrics or DEFAULT_METRICS,
+                      rel=args.rel[0] if args.rel else None,
                       dataset=args.dataset, duplicates=args.duplicates[0] if args.duplicates else None)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -1,10 +1,14 @@
-"""Collapsing duplicate documents in a run before evaluation, as the DiSCo authors do for TREC CAsT 2022.
+"""Dropping duplicate documents from a run before evaluation (TREC CAsT 2022), only when asked (``--duplicates``).
 
 The organisers list duplicate documents of the collection, one original per line followed by its
-duplicates (``d0:d1,d2,...``; the original is kept, the others are dropped). The authors' run merging
-for CAsT 2022 (first commit of SimonLupart/disco-conv-splade, ``merge_run_cast22.py``) drops every
-passage whose document, the passage id without its ``-N`` passage suffix, is such a duplicate, then
-keeps the top 1000. A file of bare ids, one per line, lists ids to drop directly.
+duplicates (``d0:d1,d2,...``; the original is kept, the others are dropped). Every passage whose
+document, the passage id without its ``-N`` passage suffix, is such a duplicate is dropped, then the top
+1000 are kept. A file of bare ids, one per line, lists ids to drop directly.
+
+The DiSCo authors' run merging for CAsT 2022 (first commit of SimonLupart/disco-conv-splade,
+``merge_run_cast22.py``) meant to do the same, but it adds each line of its duplicates file with its
+newline to the set it tests passage documents against, so as written it drops nothing. Their numbers
+are therefore those of runs with duplicates, which is why dropping them is an option, not the default.
 """
 from __future__ import annotations
 

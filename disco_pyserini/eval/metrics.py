@@ -11,16 +11,21 @@ pytrec_eval on random runs full of ties).
 
 Two reciprocal ranks, named apart:
 
-* ``MRR``: trec_eval's ``recip_rank`` over the whole run (1000 hits by default). The DiSCo paper's and
-  model cards' "MRR" column: the authors' evaluation computes ``mrr_1000`` on 1000-hit runs (and
-  ``mrr_10`` for monitoring).
-* ``MRR@10``: the same over the first 10 documents.
+* ``MRR``: trec_eval's ``recip_rank`` over the whole run (1000 hits by default): the authors' ``mrr_1000``
+  on 1000-hit runs.
+* ``MRR@10``: the same over the first 10 documents: the authors' ``mrr_10``.
+
+The authors' configuration computes both; which one the paper's and model cards' "MRR" column prints,
+their released code does not say, so the paper table shows both.
 
 Conventions (those of ``trec_eval -c``, which DiSCo's numbers follow): every query in the qrels
 counts, including one without a relevant document at the threshold (it scores 0); a judged query
 missing from a run scores 0; run queries without judgments are ignored (and reported). Binary
 measures (RR/MRR, R, P, AP, ...) use the dataset's relevance threshold; nDCG uses the graded
-judgments as gains.
+judgments as gains. The thresholds (:data:`disco_pyserini.eval.qrels.DATASETS`) are TREC's, >= 2 on
+CAsT 2020/2022 and iKAT; the authors' released evaluation calls pytrec_eval at its default, >= 1
+(``splade/utils/metrics.py``), and which one the paper used is not in the released code: ``rel``
+(``--rel``, repeatable with ``--table``) shows the other.
 """
 from __future__ import annotations
 
@@ -67,6 +72,20 @@ def parse_metrics(names: Sequence[str], rel: int) -> dict[str, ir_measures.Measu
     return measures
 
 
+def threshold_metrics(names: Sequence[str]) -> set[str]:
+    """The metric names whose value depends on the relevance threshold (binary measures that do not set it)."""
+    parse_metrics(names, 1)  # unknown names: one error
+    return {name for name in names
+            if (measure := ir_measures.parse_measure(name)).NAME in BINARY_MEASURES and "rel" not in measure.params}
+
+
+def convention_line(label: str, judged: int, thresholds: Sequence[int], remark: str = "") -> str:
+    """The one-line evaluation convention printed under a table (``remark`` follows the thresholds)."""
+    levels = " and ".join(f">= {threshold}" for threshold in thresholds)
+    return (f"{label}: {judged} judged queries (missing ones score 0); binary measures at relevance {levels}"
+            f"{remark}; nDCG on graded judgments; ties ranked as trec_eval does (docid descending)")
+
+
 def mrr_note(measures: Mapping[str, ir_measures.Measure]) -> str:
     """What the table's reciprocal-rank columns mean (empty when it has none)."""
     parts = []
@@ -74,8 +93,10 @@ def mrr_note(measures: Mapping[str, ir_measures.Measure]) -> str:
         if measure.NAME != "RR":
             continue
         cutoff = measure.params.get("cutoff")
-        parts.append(f"{label} = reciprocal rank over the whole run (trec_eval recip_rank; the paper's MRR)"
-                     if cutoff is None else f"{label} = reciprocal rank within the top {cutoff}")
+        parts.append(f"{label} = reciprocal rank over the whole run (trec_eval recip_rank; the authors' mrr_1000 "
+                     "on 1000-hit runs)" if cutoff is None else
+                     f"{label} = reciprocal rank within the top {cutoff}" + (" (the authors' mrr_10)"
+                                                                             if cutoff == 10 else ""))
     return "; ".join(parts)
 
 
@@ -132,7 +153,5 @@ def evaluate(runs: RunSource | Mapping[str, RunSource], qrels: str | os.PathLike
     summary = summary[list(measures)]
     summary.columns.name = None
     label = known.name if known else "custom qrels"
-    convention = (f"{label}: {len(judged)} judged queries (missing ones score 0); binary measures at relevance >= "
-                  f"{threshold}{' (override)' if rel is not None else ''}; nDCG on graded judgments; "
-                  "ties ranked as trec_eval does (docid descending)")
+    convention = convention_line(label, len(judged), [threshold], " (override)" if rel is not None else "")
     return EvalResult(per_query, summary, convention, mrr_note(measures), tuple(warnings))

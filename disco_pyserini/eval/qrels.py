@@ -12,7 +12,8 @@ Qrels = dict[str, dict[str, int]]
 
 
 class Dataset(NamedTuple):
-    """A benchmark's qrels file (in ``qrels/``) and its binary relevance threshold."""
+    """A benchmark's qrels file (in ``qrels/``) and its binary relevance threshold (TREC's; the DiSCo authors'
+    released evaluation uses 1 everywhere, see :mod:`disco_pyserini.eval.metrics`)."""
 
     name: str
     filename: str

@@ -27,6 +27,8 @@ def read_run(path: str | os.PathLike) -> Run:
         if fields[2] in docs:
             raise InputError(f"document {fields[2]} appears twice for query {fields[0]}", path, number)
         docs[fields[2]] = score
+    if not run:  # trec_eval stops on a run without results; an empty file is a search that wrote nothing
+        raise InputError("empty run (no 'qid Q0 docid rank score tag' line); check the command that wrote it", path)
     return run
 
 

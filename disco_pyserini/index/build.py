@@ -16,9 +16,9 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 from disco_pyserini import compat
-from disco_pyserini.encode.export import METADATA, read_metadata
+from disco_pyserini.encode.export import METADATA
 from disco_pyserini.errors import InputError
-from disco_pyserini.index.layout import check_replaceable, staging, write_info
+from disco_pyserini.index.layout import check_replaceable, remove_dead_temporaries, staging, write_info
 from disco_pyserini.jvm import anserini_jar, find_java_home
 from disco_pyserini.quantize import check_integer_vector
 from disco_pyserini.textio import text_lines
@@ -222,7 +222,9 @@ def build_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, t
 def input_staging(index_dir: Path) -> Iterator[Path]:
     """A temporary folder for what Anserini reads, beside the index (same filesystem, same space), removed after."""
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{index_dir.name}.input-", dir=index_dir.parent) as folder:
+    remove_dead_temporaries(index_dir)
+    # The PID in the name lets the next build remove this folder if this process is killed.
+    with tempfile.TemporaryDirectory(prefix=f".{index_dir.name}.input-{os.getpid()}-", dir=index_dir.parent) as folder:
         yield Path(folder)
 
 

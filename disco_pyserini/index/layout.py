@@ -30,6 +30,8 @@ INFO = "backend.json"
 DOCIDS = "docids.txt"
 TERMS = "terms.json"
 CONTENTS = "contents.jsonl"
+MANIFEST = "shards.json"   # a folder of shard indexes (disco_pyserini.index.shards)
+SHARD_INFO = "shard.json"  # in each shard: which shard it is, built from what
 # The Python package that provides each engine (for the "not installed" error).
 PACKAGES = {"bmp": "bmp", "seismic": "pyseismic-lsr"}
 
@@ -54,6 +56,10 @@ def detect_backend(index_dir: str | os.PathLike) -> str:
     index_dir = Path(index_dir)
     if not index_dir.is_dir():
         raise InputError("no such index directory; build one with 'python -m disco_pyserini.index'", index_dir)
+    if is_sharded(index_dir):
+        from disco_pyserini.index.shards import read_manifest
+
+        return read_manifest(index_dir)["backend"]
     info = read_info(index_dir)
     if info is not None:
         return info["backend"]
@@ -89,9 +95,15 @@ def write_info(directory: Path, info: dict) -> None:
     (directory / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def is_sharded(directory: str | os.PathLike) -> bool:
+    """Whether ``directory`` is a folder of shard indexes (joined by a manifest or not yet)."""
+    directory = Path(directory)
+    return (directory / MANIFEST).is_file() or any(directory.glob(f"shard-*/{SHARD_INFO}"))
+
+
 def is_index(directory: Path) -> bool:
-    """Whether ``directory`` is recognisably an index (``backend.json`` or Lucene ``segments_*`` files)."""
-    return (directory / INFO).is_file() or any(directory.glob("segments_*"))
+    """Whether ``directory`` is recognisably an index (``backend.json``, Lucene ``segments_*`` files, or shards)."""
+    return (directory / INFO).is_file() or any(directory.glob("segments_*")) or is_sharded(directory)
 
 
 def check_replaceable(index_dir: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
@@ -115,11 +127,13 @@ def check_replaceable(index_dir: Path, overwrite: bool, inputs: tuple[Path, ...]
 
 
 def remove_dead_temporaries(index_dir: Path) -> None:
-    """Delete ``.NAME.tmp-PID`` build folders left beside ``index_dir`` by builds whose process is gone."""
-    for stale in index_dir.parent.glob(f".{index_dir.name}.tmp-*"):
-        pid = stale.name.rsplit("-", 1)[1]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(stale, ignore_errors=True)
+    """Delete the ``.NAME.tmp-PID`` build folders and ``.NAME.input-PID-*`` input views left beside ``index_dir``
+    by builds whose process is gone."""
+    for pattern in (f".{index_dir.name}.tmp-*", f".{index_dir.name}.input-*"):
+        for stale in index_dir.parent.glob(pattern):
+            pid = stale.name[len(pattern) - 1:].split("-", 1)[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from disco_pyserini.errors import InputError
 from disco_pyserini.index.build import _raise_duplicate, _records, collection_files, warn_empty
 from disco_pyserini.index.layout import CONTENTS, DOCIDS, TERMS
 

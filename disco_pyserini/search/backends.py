@@ -1,40 +1,91 @@
 """Open the searcher for an index folder, whatever engine built it (Lucene, BMP or Seismic).
 
-Light to import (the CLIs read the knobs' defaults for ``--help``): engines load in ``open_searcher``.
+Engines load in ``open_searcher``, not at import.
 """
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import os
+import sys
+import tempfile
 
-SEARCH_BACKENDS = ("lucene", "bmp", "seismic")
+from disco_pyserini.search.options import EngineOptions
 
-
-@dataclasses.dataclass
-class EngineOptions:
-    """Search-time knobs of the fast engines (ignored by the others).
-
-    ``bmp_alpha``/``bmp_beta``: BMP's block-pruning threshold and the fraction of query terms kept;
-    1 and 1 are exact. ``seismic_query_cut``/``seismic_heap_factor``: how many of the heaviest query
-    terms Seismic visits, and how aggressively it skips blocks (approximate at any setting).
-    """
-
-    bmp_alpha: float = 1.0
-    bmp_beta: float = 1.0
-    seismic_query_cut: int = 50
-    seismic_heap_factor: float = 0.8
-
-
-def open_searcher(index_dir: str | os.PathLike, backend: str | None = None, options: EngineOptions | None = None):
+def open_searcher(index_dir: str | os.PathLike, backend: str | None = None, options: EngineOptions | None = None,
+                  ray: bool = False, ray_address: str | None = None):
     """A searcher with ``search(vector, k)``/``batch_search(...)``/``num_docs``/``close()`` for ``index_dir``.
 
     ``backend`` (``lucene``, ``bmp`` or ``seismic``) defaults to the one the index records; naming
-    another is an error.
+    another is an error. A folder of shards (``index --shards``) is searched as one index, here or,
+    with ``ray``, by one Ray actor per shard on the cluster at ``ray_address``.
     """
-    from disco_pyserini.index.layout import check_backend
+    from disco_pyserini.errors import InputError
+    from disco_pyserini.index.layout import check_backend, is_sharded
 
     options = options or EngineOptions()
+    if is_sharded(index_dir):
+        if ray:
+            try:
+                from disco_pyserini.search.ray_shards import RayShardedSearcher
+            except ModuleNotFoundError as error:
+                if error.name is None or error.name.split(".")[0] not in ("ray", "pyarrow"):
+                    raise
+                raise InputError('--ray needs Ray: pip install "disco-pyserini[ray]" (on every node of the '
+                                 'cluster)') from None
+            return RayShardedSearcher(index_dir, backend, options, ray_address)
+        from disco_pyserini.search.sharded import ShardedSearcher
+
+        return ShardedSearcher(index_dir, backend, options)
+    if ray:
+        raise InputError("--ray searches a sharded index, one Ray actor per shard; build one with "
+                         "'python -m disco_pyserini.index --shards N', or drop --ray", index_dir)
     backend = check_backend(index_dir, backend)
+    try:
+        with engine_messages_kept_on_success():
+            return _open(index_dir, backend, options)
+    except InputError:
+        raise
+    except BaseException as error:
+        raise damaged_index(error, backend, index_dir) from None
+
+
+DAMAGE = ("JavaException", "PanicException")  # pyjnius' and pyo3's exception classes, by name: no import needed
+
+
+def damaged_index(error: BaseException, backend: str, index_dir: str | os.PathLike):
+    """``error``, raised while an index opened, as the one-line "damaged index" error; re-raised as it is unless it
+    is what a damaged index raises: Lucene's CorruptIndexException (through pyjnius), a Rust engine's panic,
+    numpy's and the OS's read errors. Anything else is a bug, and keeps its traceback."""
+    from disco_pyserini.errors import InputError
+
+    if not isinstance(error, (OSError, ValueError, EOFError)) and type(error).__name__ not in DAMAGE:
+        raise error
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0].removeprefix("JVM exception occurred: ")
+    return InputError(f"damaged {backend} index ({reason.split(' (resource=')[0][:200]}); rebuild it with "
+                      "'python -m disco_pyserini.index'", index_dir)
+
+
+@contextlib.contextmanager
+def engine_messages_kept_on_success():
+    """Hold what the engines write to file descriptor 2 while an index opens: a Rust panic prints its own
+    multi-line report there before Python sees the error. Passed on if the index opens, dropped if not."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        held.seek(0)
+        sys.stderr.write(held.read().decode("utf-8", "replace"))
+
+
+def _open(index_dir: str | os.PathLike, backend: str, options: EngineOptions):
     if backend == "bmp":
         from disco_pyserini.search.bmp import BmpSearcher
 

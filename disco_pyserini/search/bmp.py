@@ -19,10 +19,14 @@ scores*, and this searcher turns that into Lucene's exact top k:
 
 BMP never scores the last block it visits; the index's sentinel document sits in that block (it
 has the smallest possible upper bound, 1, and the highest block number). That needs the initial
-threshold BMP takes from per-term k-th scores to be 0, which BMP does for ``k > 1000``, so every
-search asks for at least 1,001 candidates (a positive initial threshold can also exclude documents
-scoring exactly that threshold, or every block, where BMP 0.2.8 panics). With ``alpha < 1`` (block
-pruning) or ``beta < 1`` (query-term pruning) the search is approximate: one BMP call, rescored.
+threshold BMP seeds from per-term k-th impacts to be 0. BMP 0.2.8 seeds 0 only for ``k > 1000``;
+for smaller k a positive seed would also drop documents scoring exactly the seed, or every block
+(where BMP panics). Indexes built now have those per-term tables zeroed (``thresholds_cleared`` in
+backend.json), so BMP is asked for ``overfetch * k`` candidates and its heap prunes with their real
+k-th score: at k = 10 that is a few dozen candidates instead of 1,001. Older indexes keep the
+1,001-candidate floor. With ``alpha < 1`` (block pruning) or ``beta < 1`` (query-term pruning) the
+search is approximate: one BMP call, rescored. Ties are broken by the collection's order (as
+Lucene does), also in an index built with ``--reorder``.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from typing import Mapping
 import numpy as np
 
 from disco_pyserini.errors import InputError
-from disco_pyserini.index.bmp import FORWARD, INDEX_FILE, SENTINEL_TERM, TERM_MAX
+from disco_pyserini.index.bmp import FORWARD, INDEX_FILE, ORIGINAL_ROWS, SENTINEL_TERM, TERM_MAX
 from disco_pyserini.index.layout import import_engine
 from disco_pyserini.search.mapped import MappedSearcher
 from disco_pyserini.search.searcher import Hit
@@ -41,7 +45,7 @@ from disco_pyserini.search.searcher import Hit
 QUERY_LEVELS = 32          # BMP's MAX_TERM_WEIGHT: queries are rescaled so the largest weight is 32
 SCALE_TERM = "scale"       # absent from the index (terms are named by id): only pins BMP's rescaling
 SCORE_LIMIT = 65535        # BMP sums scores in 16 bits
-THRESHOLD_FREE_K = 1001    # for k > 1000 BMP starts with threshold 0
+THRESHOLD_FREE_K = 1001    # for k > 1000 BMP starts with threshold 0 (needed by indexes without cleared thresholds)
 
 
 class BmpSearcher(MappedSearcher):
@@ -69,6 +73,9 @@ class BmpSearcher(MappedSearcher):
         self._max_doc_sum = float(self.info["max_doc_sum"])
         self._max_doc_norm = float(self.info["max_doc_norm"])
         self._names = [str(i) for i in range(len(self.vocabulary))]
+        self._min_candidates = 1 if self.info.get("thresholds_cleared") else THRESHOLD_FREE_K
+        rows_file = self.index_dir / ORIGINAL_ROWS
+        self._original = np.load(rows_file) if rows_file.exists() else None  # tie order of reordered rows
         self._blocks_rows = -(-self.num_docs // int(self.info["block_size"])) * int(self.info["block_size"]) + 1
 
     @property
@@ -109,13 +116,13 @@ class BmpSearcher(MappedSearcher):
         query = {self._names[t]: float(w) for t, w in zip(ids.tolist(), levels.tolist())}
         query[SCALE_TERM] = float(QUERY_LEVELS)
         query[SENTINEL_TERM] = 1.0
-        wanted = min(max(THRESHOLD_FREE_K, math.ceil(max(self.overfetch, self._needed) * k)), self._blocks_rows)
+        wanted = min(max(self._min_candidates, math.ceil(max(self.overfetch, self._needed) * k)), self._blocks_rows)
         while True:
             names, bmp_scores = self._engine.search(query, wanted, self.alpha, self.beta)
             rows = np.fromiter(map(int, names), dtype=np.int64, count=len(names))
             rows = rows[rows >= 0]  # padding and sentinel documents are named -1 (never scored, but be safe)
             scores = self._exact_scores(rows, ids, weights)
-            order = np.lexsort((rows, -scores))
+            order = np.lexsort((rows if self._original is None else self._original[rows], -scores))
             if not self.exact or len(names) < wanted or wanted >= self._blocks_rows:
                 break  # approximate, or every document BMP scores above 0 was returned
             kth = scores[order[min(k, len(order)) - 1]]

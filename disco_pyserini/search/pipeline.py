@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from disco_pyserini.errors import InputError
 from disco_pyserini.quantize import DEFAULT_FACTOR
-from disco_pyserini.search.backends import EngineOptions
+from disco_pyserini.search.options import EngineOptions
 
 
 class SearchStats(NamedTuple):
@@ -24,7 +24,8 @@ class SearchOptions:
     ``encoder`` is required for impact search; ``bm25`` searches the formulated text with BM25
     instead (baseline rows over an index built with ``index --bm25``). ``backend`` is the search
     engine (``lucene``, ``bmp``, ``seismic``; None: the one the index records), with its knobs in
-    ``engine``; ``encoder_backend`` runs the query encoder on ``torch`` or ``onnx``.
+    ``engine``; ``encoder_backend`` runs the query encoder on ``torch`` or ``onnx``. ``ray`` searches a
+    sharded index with one Ray actor per shard (on the cluster at ``ray_address``).
     """
 
     encoder: str | None = None
@@ -53,6 +54,8 @@ class SearchOptions:
     b: float = 0.4
     run_tag: str | None = None
     progress: bool = True
+    ray: bool = False
+    ray_address: str | None = None
 
     @property
     def tag(self) -> str:
@@ -81,10 +84,10 @@ def bm25_text(text: str) -> str:
 def run_metadata(index: str | os.PathLike, topics: str | os.PathLike, options: SearchOptions,
                  conversations: Any, responses: str) -> dict[str, Any]:
     """What a run was made from, written beside it as ``RUN.meta.json``."""
-    fields = ("encoder", "policy", "policy_options", "rewrites", "responses_from", "hits", "query_topk",
-              "max_length", "bm25")
+    fields = ("encoder", "policy", "policy_options", "rewrites", "hits", "query_topk", "max_length", "bm25")
     return {"index": str(index), "topics": str(topics), "topics_format": conversations.topics_format,
             "history_cut": conversations.history_cut, "history_responses": responses,
+            "responses_from": None if conversations.responses_from is None else str(conversations.responses_from),
             "turns": len(conversations.turns),
             "turns_without_rewrite": list(conversations.without_rewrite),
             **{name: getattr(options, name) for name in fields}}
@@ -107,9 +110,11 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
     options = options or SearchOptions()
     # parsed fully first: bad topics fail before model loading
     trained = {} if options.bm25 or options.encoder is None else training_config(options.encoder)
-    conversations = load_conversations(topics, options.topics_format, options.rewrites, options.responses_from,
-                                       options.policy, options.history_cut, options.strict, trained.get("history_cut"))
     responses = options.history_responses or trained.get("history_responses") or "all"
+    # CAsT 2020's answers come from --responses-from, else from the searched index's stored texts
+    conversations = load_conversations(topics, options.topics_format, options.rewrites, options.responses_from,
+                                       options.policy, options.history_cut, options.strict, trained.get("history_cut"),
+                                       history_responses=responses, collection=index)
     turns = conversations.turns
     policy = options.policy
     # fallback: turns without the policy's rewrite were warned about (or refused with --strict) above
@@ -121,6 +126,8 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
     if options.bm25:
         if options.backend not in (None, "lucene"):
             raise InputError("--bm25 searches a Lucene BM25 index; drop --backend")
+        if options.ray:
+            raise InputError("--ray searches sharded impact indexes; drop it for a --bm25 run")
         searcher = Bm25Searcher(index, options.k1, options.b)
 
         def queries(batch: list[str]) -> list[str]:
@@ -130,7 +137,7 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
 
         if options.encoder is None:
             raise InputError("an impact search needs --encoder (or pass --bm25 with a BM25 index)")
-        searcher = open_searcher(index, options.backend, options.engine)
+        searcher = open_searcher(index, options.backend, options.engine, options.ray, options.ray_address)
         query_encoder = DiscoQueryEncoder(
             options.encoder, options.tokenizer, device=options.device, max_length=options.max_length,
             quantization_factor=index_factor(searcher.metadata, options.quantization_factor, index),
@@ -141,16 +148,19 @@ def search_topics(index: str | os.PathLike, topics: str | os.PathLike, output: s
     # still lists turns in topic order.
     found: dict[str, list] = {}
     encode_seconds = search_seconds = 0.0
-    with tqdm(total=len(turns), desc="search", unit="turn", disable=not options.progress) as bar:
-        for indices in length_sorted_batches([len(text) for text in texts], options.batch_size):
-            tick = time.perf_counter()
-            batch_queries = queries([texts[i] for i in indices])
-            tock = time.perf_counter()
-            found.update(searcher.batch_search(batch_queries, [turns[i].query_id for i in indices], options.hits,
-                                               options.threads))
-            search_seconds += time.perf_counter() - tock
-            encode_seconds += tock - tick
-            bar.update(len(indices))
+    try:
+        with tqdm(total=len(turns), desc="search", unit="turn", disable=not options.progress) as bar:
+            for indices in length_sorted_batches([len(text) for text in texts], options.batch_size):
+                tick = time.perf_counter()
+                batch_queries = queries([texts[i] for i in indices])
+                tock = time.perf_counter()
+                found.update(searcher.batch_search(batch_queries, [turns[i].query_id for i in indices],
+                                                   options.hits, options.threads))
+                search_seconds += time.perf_counter() - tock
+                encode_seconds += tock - tick
+                bar.update(len(indices))
+    finally:
+        searcher.close()  # Ray shards: their actors stop (and a cluster started for this search)
     write_run(((t.query_id, found[t.query_id]) for t in turns), output, options.tag)
     write_run_metadata(output, run_metadata(index, topics, options, conversations, responses))
     return SearchStats(len(turns), encode_seconds, search_seconds)

@@ -54,7 +54,12 @@ class _AnseriniSearcher:
         check_index_readable(index_dir)
         self.index_dir = index_dir
         self.metadata = read_metadata(index_dir)
-        self._searcher = autoclass(self.java_class)(str(index_dir))
+        try:
+            self._searcher = autoclass(self.java_class)(str(index_dir))
+        except Exception as error:
+            from disco_pyserini.search.backends import damaged_index
+
+            raise damaged_index(error, "Lucene", index_dir) from None
         self._list = autoclass("java.util.ArrayList")
 
     def _query(self, query: Any) -> Any:
@@ -106,6 +111,13 @@ class ImpactSearcher(_AnseriniSearcher):
 
     def _query(self, vector: Mapping[str, int]):
         return self._json.readValue(json.dumps({t: int(w) for t, w in vector.items()}), self._map_class)
+
+    @staticmethod
+    def _hits(scored) -> list[Hit]:
+        # Integer queries on integer impacts: every true score is an integer, but Lucene's float sums are sometimes
+        # one ulp below it (19.999998 for 20), depending on how the index is segmented. Rounded, a document scores
+        # the same in any index (one, or a shard of a sharded one) and ties stay ties for trec_eval.
+        return [Hit(doc.docid, float(round(doc.score))) for doc in scored]
 
 
 class Bm25Searcher(_AnseriniSearcher):

@@ -3,26 +3,16 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from disco_pyserini.errors import InputError
+from disco_pyserini.textio import read_text
 
 PathLike = str | os.PathLike
 
 
 # utf-8-sig: a byte-order mark, as some editors on Windows write one, is read as nothing.
 ENCODING = "utf-8-sig"
-
-
-def read_text(path: PathLike) -> str:
-    """The whole file as UTF-8 text (a leading byte-order mark is dropped)."""
-    try:
-        return Path(path).read_text(encoding=ENCODING)
-    except FileNotFoundError:
-        raise InputError("file not found; check the path", path) from None
-    except UnicodeDecodeError as error:
-        raise InputError(f"not UTF-8 text (byte {error.start}); re-encode the file as UTF-8", path) from None
 
 
 def first_line(path: PathLike) -> tuple[int, str]:
@@ -52,7 +42,7 @@ def parse_json(text: str, path: PathLike, line: int | None = None) -> Any:
 
 def read_json(path: PathLike) -> Any:
     """The file parsed as one JSON document."""
-    return parse_json(read_text(path), path)
+    return parse_json(read_text(path, "topics file"), path)
 
 
 def records(data: Any, path: PathLike, what: str) -> list[dict]:

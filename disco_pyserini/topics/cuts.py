@@ -9,9 +9,11 @@ long canonical passages do not push the older turns out. Each preset reproduces 
     every question, the current one included, keeps its first 320 characters and every answer its
     first 500, then surrounding whitespace is stripped.
 ``cast``
-    Its CAsT preparation (``parse_cast.py``), which keeps the original code's thresholds as they are:
-    an answer longer than 500 characters keeps its first 320, an utterance (the current one included)
-    longer than 320 keeps its first 500, each cut back to its last space.
+    Its CAsT preparation (``parse_cast.py``, CAsT 2020 through ir_datasets), which keeps the original
+    code's thresholds as they are: an answer longer than 500 characters keeps its first 320, an utterance
+    (the current one included) longer than 320 keeps its first 500, each cut back to its last space.
+    ``auto`` also applies it to CAsT 2021 and 2022: no reference prepares those, so that is this toolkit's
+    extension (their answers are as long as 2020's); ``--history-cut none`` reads them uncut.
 ``none``
     No cut (TopiOCQA, iKAT and the toolkit's own JSONL).
 
@@ -47,9 +49,13 @@ CUTS: dict[str, tuple[Trim, Trim]] = {
 }
 
 DEFAULT_CUTS = {"qrecc": "qrecc", "cast2020": "cast", "cast2021": "cast", "cast2022": "cast", "ir_datasets": "cast"}
-"""The cut each topic format's reference preparation applies (formats not listed: ``none``)."""
+"""The cut each topic format's reference preparation applies (formats not listed: ``none``); CAsT 2021 and 2022
+have no reference preparation and get the 2020 one (our extension)."""
+EXTENDED_CUTS = ("cast2021", "cast2022")
+"""Topic formats whose default cut no reference applies (callers say so when ``auto`` picks it)."""
 
-RESPONSES = ("all", "last")
+RESPONSES = ("all", "last", "none")
+"""History answers kept: every one (the references), the most recent one, or none (an explicit opt-out)."""
 
 
 def default_cut(topics_format: str | None) -> str:
@@ -64,17 +70,27 @@ def check_cut(name: str) -> str:
     return name
 
 
+def check_responses(name: str) -> str:
+    """``name`` if it is a known history-responses choice, else a one-line error."""
+    if name not in RESPONSES:
+        raise InputError(f"unknown history responses {name!r}; choose one of {', '.join(RESPONSES)}")
+    return name
+
+
 def cut_turn(turn: Turn, cut: str = "none", responses: str = "all") -> Turn:
     """``turn`` with its utterances and answers trimmed by ``cut``, keeping every history answer
-    (``responses="all"``, as the references do) or only the most recent one (``"last"``)."""
+    (``responses="all"``, as the references do), only the most recent one (``"last"``) or none (``"none"``)."""
     question, answer = CUTS[check_cut(cut)]
-    if responses not in RESPONSES:
-        raise InputError(f"unknown history responses {responses!r}; choose one of {', '.join(RESPONSES)}")
+    check_responses(responses)
     if cut == "none" and responses == "all":
         return turn
     last = len(turn.history) - 1
+
+    def kept(i: int) -> bool:
+        return responses == "all" or (responses == "last" and i == last)
+
     history = tuple(Exchange(question(exchange.utterance),
-                             answer(exchange.response) if exchange.response and (responses == "all" or i == last)
-                             else None, exchange.response_id)
+                             answer(exchange.response) if exchange.response and kept(i) else None,
+                             exchange.response_id)
                     for i, exchange in enumerate(turn.history))
     return turn._replace(utterance=question(turn.utterance), history=history)

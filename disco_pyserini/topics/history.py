@@ -32,8 +32,9 @@ def disco(turn: Turn, sep: str = SEP, max_question_chars: int | None = None,
     """DiSCo's input: ``q_n [SEP] a_n-1 [SEP] q_n-1 ... q_1``, newest first.
 
     Newest first means the encoder's right-side truncation (256 tokens) drops the oldest history.
-    The optional character limits reproduce the QReCC/CAsT variant (320 / 500 characters) and
-    apply to history only, never to the current utterance.
+    The optional character limits clip history questions and answers only. They are not the
+    references' preparations: those are ``formulate``'s ``cut`` presets (:mod:`~disco_pyserini.topics.cuts`,
+    ``--history-cut``), whose ``qrecc`` and ``cast`` cuts also cut the current utterance.
     """
     parts = [turn.utterance]
     for exchange in reversed(turn.history):
@@ -99,6 +100,15 @@ POLICIES: dict[str, Callable[..., str]] = {
     "automatic": automatic,
 }
 """Formulation policy name -> function; ``rewrite:<name>`` is handled by ``formulate``."""
+
+
+ANSWER_POLICIES = ("disco", "last-k", "concat")
+"""The policies whose text holds the history's answers (the others read utterances or rewrites only)."""
+
+
+def reads_answers(policy: str) -> bool:
+    """Whether ``policy``'s formulation includes earlier answers (so CAsT 2020's canonical responses matter)."""
+    return policy in ANSWER_POLICIES
 
 
 def rewrite_source(policy: str) -> str | None:

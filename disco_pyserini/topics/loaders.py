@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from disco_pyserini.errors import InputError
-from disco_pyserini.topics._read import PathLike, first_line, parse_json, read_text
+from disco_pyserini.textio import read_text
+from disco_pyserini.topics._read import PathLike, first_line, parse_json
 from disco_pyserini.topics.cast import load_cast, load_cast2021, load_cast2022
 from disco_pyserini.topics.ikat import load_ikat, load_ikat2025
 from disco_pyserini.topics.irds import PREFIX as IRDS_PREFIX
@@ -62,7 +63,7 @@ def detect_format(path: PathLike) -> str:
         if isinstance(first, dict) and {"conversation_id", "turns"} <= first.keys():
             return "jsonl"
     elif line.lstrip().startswith("["):
-        text = read_text(path)
+        text = read_text(path, "topics file")
         # Only the first record is decoded: enough to tell the format of a large file.
         after_bracket = text.index("[") + 1
         try:

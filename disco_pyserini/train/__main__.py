@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Sequence
 
+from disco_pyserini import cli
 from disco_pyserini.cli import add_conversation_args, name_value, run
 from disco_pyserini.errors import InputError
 from disco_pyserini.train.teacher_runs import named_run
@@ -25,37 +28,83 @@ EPILOG = """other commands:
 
 
 def _train(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.train",
+    parser = cli.ArgumentParser(prog="python -m disco_pyserini.train",
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="Train a DiSCo student (config keys: disco_pyserini.train.config).",
                                      epilog=EPILOG)
     parser.add_argument("--config", help="YAML or JSON config (keys: see disco_pyserini.train.config)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     parser.add_argument("--output-dir")
-    parser.add_argument("--max-steps", type=int)
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--batch-size", type=int,
+    cli.add_overwrite(parser, "student folder (its old checkpoints go)")
+    parser.add_argument("--max-steps", type=cli.COUNT)
+    parser.add_argument("--learning-rate", type=cli.POSITIVE)
+    parser.add_argument("--batch-size", type=cli.COUNT,
                         help="conversations per device and step; under torchrun the global batch is this times the "
                              "number of processes (released: 10 on one GPU)")
     args = parser.parse_args(argv)
     from disco_pyserini.train.config import load_config
-    from disco_pyserini.train.trainer import train
 
     config = load_config(args.config, args.set, output_dir=args.output_dir, max_steps=args.max_steps,
                          learning_rate=args.learning_rate, batch_size=args.batch_size)
-    output = train(config)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun the main process checks and writes the folder
+        from disco_pyserini.train.trainer import train
+
+        return _report(train(config))
+    from disco_pyserini.hub import model_source
+
+    cli.claim_outputs([cli.Output("--output-dir", config.output_dir, "students/disco", directory=True)],
+                      {"--config": args.config, "model": config.model, "corpus": config.corpus,
+                       "distillation": config.distillation, "teacher_run": config.teacher_run,
+                       "topics": config.topics, "qrels": config.qrels, "responses_from": config.responses_from,
+                       "doc_encoder": config.doc_encoder, "norm": config.norm}, args.overwrite)
+    for name in {config.model, config.doc_encoder or config.model}:
+        model_source(name)
+    model_source(config.model, "tokenizer")
+    cli.check_max_length(config.max_length, config.model, "max_length")
+    from disco_pyserini.train.trainer import train
+
+    output = Path(config.output_dir)
+    if args.overwrite:
+        _clear_student(output)
+    created = not output.exists() or not any(output.iterdir())
+    try:
+        return _report(train(config))
+    except BaseException:
+        if created:  # a failed first run leaves no half-trained folder to block its rerun
+            shutil.rmtree(output, ignore_errors=True)
+        raise
+
+
+def _clear_student(folder: Path) -> None:
+    """Empty a student folder for ``--overwrite``: its old checkpoints must not sit beside the new ones. A
+    folder that holds files but no model (no config.json) is not ours to empty."""
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return
+    if not (folder / "config.json").is_file():
+        raise InputError("this folder holds files but is not a student (no config.json); --overwrite only "
+                         "replaces students, so give the student its own --output-dir", folder)
+    for item in folder.iterdir():
+        shutil.rmtree(item) if item.is_dir() and not item.is_symlink() else item.unlink()
+
+
+def _report(output) -> int:
     if int(os.environ.get("RANK", "0")) == 0:  # one line, not one per torchrun process
         print(f"student saved to {output}")
     return 0
 
 
 def _conversations(args: argparse.Namespace, policy: str = "disco"):
-    """The topics' turns as search reads them (responses fetched, reference cut resolved), already cut."""
+    """The topics' turns as search reads them (responses fetched, reference cut resolved), already cut.
+
+    Canonical responses named by id (CAsT 2020) come from ``--responses-from``, else from ``--corpus`` when given.
+    """
     from disco_pyserini.encode.conversations import load_conversations
 
+    responses = args.history_responses or "all"
     loaded = load_conversations(args.topics, args.topics_format, dict(args.rewrites), args.responses_from, policy,
-                                args.history_cut, args.strict)
-    return loaded._replace(turns=loaded.cut_turns(args.history_responses or "all"))
+                                args.history_cut, args.strict, history_responses=responses,
+                                collection=getattr(args, "corpus", None))
+    return loaded._replace(turns=loaded.cut_turns(responses))
 
 
 BUILD_EPILOG = """Two sources of teacher scores:
@@ -68,7 +117,7 @@ TopiOCQA files): --qids auto tells them apart and says which it used."""
 
 
 def _build(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.train build", epilog=BUILD_EPILOG,
+    parser = cli.ArgumentParser(prog="python -m disco_pyserini.train build", epilog=BUILD_EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="Write a distillation file: each training turn's candidate pool "
                                                  "and teacher scores (format: disco_pyserini.train.build).")
@@ -77,13 +126,15 @@ def _build(argv: Sequence[str]) -> int:
     parser.add_argument("--qrels", required=True,
                         help="TREC qrels, JSON {qid: {docid: rel}} or a dataset name (cast2019, topiocqa, ...)")
     parser.add_argument("--output", required=True)
+    cli.add_overwrite(parser, "distillation file")
     given = parser.add_argument_group("teacher scores given by runs")
     given.add_argument("--teacher-run", action="append", default=[], type=named_run, metavar="[NAME=]FILE",
                        help="teacher run (run.json or TREC); repeat to fuse several into one teacher")
     given.add_argument("--run-fusion", default="merge", choices=["merge", "mean", "max"],
-                       help="merge (the authors': union, the last-listed run wins, top 1000), mean or max over the "
+                       help="merge (the run merger of the authors' first commit: union, the last-listed run wins, "
+                            "top 1000), mean (the reproduction study's) or max over the "
                             "runs that retrieved the document (default: merge)")
-    given.add_argument("--score-scale", type=float, default=1.0,
+    given.add_argument("--score-scale", type=cli.POSITIVE, default=1.0,
                        help="multiply run scores (1e-4 for runs of this toolkit's impact indexes, factor 100)")
     computed = parser.add_argument_group("teacher scores computed from rewrites")
     computed.add_argument("--run", help="run whose ranking gives the candidate pool (e.g. the teacher's)")
@@ -97,12 +148,12 @@ def _build(argv: Sequence[str]) -> int:
                                "default manual")
     computed.add_argument("--dtype", default="fp32", choices=["fp32", "fp16", "bf16"],
                           help="precision of the teacher scores (default fp32, as the trainer's documents)")
-    computed.add_argument("--max-length", type=int, default=256)
-    computed.add_argument("--batch-size", type=int, default=32)
-    computed.add_argument("--device")
-    parser.add_argument("--skip-top", type=int, default=10, help="the pool starts after this rank (reference: 10)")
-    parser.add_argument("--max-rank", type=int, default=960, help="the pool ends at this rank (reference: 960)")
-    parser.add_argument("--rel-threshold", type=int, default=1)
+    computed.add_argument("--max-length", type=cli.COUNT, default=256)
+    computed.add_argument("--batch-size", type=cli.COUNT, default=32)
+    computed.add_argument("--device", type=cli.device)
+    parser.add_argument("--skip-top", type=cli.CUTOFF, default=10, help="the pool starts after this rank (reference: 10)")
+    parser.add_argument("--max-rank", type=cli.COUNT, default=960, help="the pool ends at this rank (reference: 960)")
+    parser.add_argument("--rel-threshold", type=cli.CUTOFF, default=1)
     parser.add_argument("--qids", default="auto", choices=["auto", "topic", "row"],
                         help="how run and qrels query ids name turns: topic ids, or row numbers of the topics file "
                              "(auto: row numbers are recognised for TopiOCQA topics, the authors' convention)")
@@ -118,6 +169,17 @@ def _build(argv: Sequence[str]) -> int:
                          "computed from rewrites), not both")
     if args.skip_top < 0 or args.max_rank <= args.skip_top:
         raise InputError("need 0 <= --skip-top < --max-rank")
+    missing = [flag for flag, value in (("--corpus", args.corpus), ("--doc-encoder", args.doc_encoder)) if not value]
+    if args.run and missing:
+        raise InputError(f"scores computed from rewrites need {' and '.join(missing)}")
+    cli.check_precision(args.device, args.dtype)
+    cli.check_max_length(args.max_length, args.doc_encoder)
+    cli.check_max_length(args.max_length, args.teacher_encoder)
+    cli.claim_outputs([cli.Output("--output", args.output, "distill.jsonl")],
+                      {"--topics": args.topics, "--qrels": args.qrels, "--teacher-run": args.teacher_run,
+                       "--run": args.run, "--corpus": args.corpus, "--doc-encoder": args.doc_encoder,
+                       "--teacher-encoder": args.teacher_encoder, "--rewrites": args.rewrites,
+                       "--responses-from": args.responses_from}, args.overwrite)
     qrels, conversations = read_training_qrels(args.qrels), _conversations(args)
     turns = conversations.turns
     from disco_pyserini.topics import detect_format
@@ -129,10 +191,6 @@ def _build(argv: Sequence[str]) -> int:
         head, records, stats = build.teacher_run_distillation(turns, qrels, args.teacher_run, args.run_fusion,
                                                               score_scale=args.score_scale, **options)
     else:
-        missing = [flag for flag, value in (("--corpus", args.corpus), ("--doc-encoder", args.doc_encoder))
-                   if not value]
-        if missing:
-            raise InputError(f"scores computed from rewrites need {' and '.join(missing)}")
         from disco_pyserini.encode.splade import SpladeEncoder
 
         encoders = [SpladeEncoder(name, device=args.device, max_length=args.max_length, batch_size=args.batch_size,
@@ -153,7 +211,7 @@ def _build(argv: Sequence[str]) -> int:
 
 
 def _sparsity(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m disco_pyserini.train sparsity",
+    parser = cli.ArgumentParser(prog="python -m disco_pyserini.train sparsity",
                                      description="Average non-zero terms and FLOPS of encoded queries and documents.")
     parser.add_argument("--encoder", required=True, help="query encoder (student or SPLADE checkpoint)")
     parser.add_argument("--doc-encoder", help="document encoder (default: --encoder)")
@@ -162,13 +220,15 @@ def _sparsity(argv: Sequence[str]) -> int:
     parser.add_argument("--rewrites", action="append", default=[], metavar="NAME=SOURCE", type=name_value)
     parser.add_argument("--policy", default="disco", help="query formulation (disco, raw, manual, rewrite:NAME...)")
     parser.add_argument("--corpus", required=True)
-    parser.add_argument("--max-docs", type=int, default=10000, help="documents sampled from the corpus head")
-    parser.add_argument("--query-topk", type=int, metavar="K",
+    parser.add_argument("--max-docs", type=cli.COUNT, default=10000, help="documents sampled from the corpus head")
+    parser.add_argument("--query-topk", type=cli.CUTOFF, metavar="K",
                         help="keep the K largest query weights (default: as trained, else all; 0: all)")
-    parser.add_argument("--max-length", type=int, default=256)
-    parser.add_argument("--device")
+    parser.add_argument("--max-length", type=cli.COUNT, default=256)
+    parser.add_argument("--device", type=cli.device)
     add_conversation_args(parser)
     args = parser.parse_args(argv)
+    cli.check_max_length(args.max_length, args.encoder)
+    cli.check_max_length(args.max_length, args.doc_encoder)
     from itertools import islice
 
     from disco_pyserini.analysis.sparsity import sparsity

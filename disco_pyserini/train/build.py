@@ -41,6 +41,7 @@ from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.errors import InputError
 from disco_pyserini.eval.runs import Run
 from disco_pyserini.topics import Turn, formulate
+from disco_pyserini.train.documents import FrozenDocumentEncoder, dense_vectors
 from disco_pyserini.train.teacher_runs import align_to_turns, fuse_runs, ranked, read_scores
 
 FORMAT, VERSION = "disco-distillation", 2
@@ -134,8 +135,10 @@ def rewrite_records(plans: Sequence[Plan], corpus: str | os.PathLike, teachers: 
                                  "source covering every training turn (--rewrites NAME=SOURCE) or drop the teacher")
     texts = load_texts(corpus, {doc for plan in plans for doc in plan.ranking + plan.positives})
     chunks = list(_chunks(plans))
+    # Pools of a conversation's turns overlap, and a small corpus is in every chunk: each document is encoded once.
+    documents = FrozenDocumentEncoder(doc_encoder, texts)
     for chunk in tqdm(chunks, desc="teacher scores", unit="chunk", disable=not progress):
-        for plan, scores in zip(chunk, _dot_products(chunk, texts, teachers, doc_encoder, teacher_encoder)):
+        for plan, scores in zip(chunk, _dot_products(chunk, teachers, documents, teacher_encoder)):
             ranges = {name: (min(values.values()), max(values.values())) for name, values in scores.items()}
             yield turn_record(plan, scores, ranges, skip_top, input_policy)
 
@@ -153,18 +156,16 @@ def _chunks(plans: Sequence[Plan]) -> Iterator[list[Plan]]:
         yield chunk
 
 
-def _dot_products(plans: Sequence[Plan], texts: Mapping[str, str], teachers: Sequence[str],
-                  doc_encoder: SpladeEncoder, teacher_encoder: SpladeEncoder) -> list[dict[str, dict[str, float]]]:
-    """Per plan, ``{teacher: {doc: score}}`` for its ranking and positives; documents encoded batch by batch."""
+def _dot_products(plans: Sequence[Plan], teachers: Sequence[str], documents: FrozenDocumentEncoder,
+                  teacher_encoder: SpladeEncoder) -> list[dict[str, dict[str, float]]]:
+    """Per plan, ``{teacher: {doc: score}}`` for its ranking and positives."""
     docs = sorted({doc for plan in plans for doc in plan.ranking + plan.positives})
     column = {doc: i for i, doc in enumerate(docs)}
     queries = dense_vectors(teacher_encoder, [plan.turn.rewrite(name).strip() for plan in plans for name in teachers])
-    queries = queries.to(doc_encoder.device)
     scores = torch.empty(len(queries), len(docs))
-    step = doc_encoder.batch_size
+    step = documents.encoder.batch_size
     for start in range(0, len(docs), step):
-        batch = doc_encoder.pooled([texts[doc] for doc in docs[start:start + step]]).float()
-        scores[:, start:start + step] = (queries @ batch.T).cpu()
+        scores[:, start:start + step] = queries @ documents.dense(docs[start:start + step]).T
     scores = scores.reshape(len(plans), len(teachers), len(docs))
     out = []
     for plan, rows in zip(plans, scores):
@@ -172,14 +173,6 @@ def _dot_products(plans: Sequence[Plan], texts: Mapping[str, str], teachers: Seq
         columns = [column[doc] for doc in wanted]
         out.append({name: dict(zip(wanted, row[columns].tolist())) for name, row in zip(teachers, rows)})
     return out
-
-
-def dense_vectors(encoder: SpladeEncoder, texts: Sequence[str]) -> torch.Tensor:
-    """``[len(texts), vocab]`` float SPLADE vectors on the CPU, batched by the encoder's batch size."""
-    if not texts:
-        return torch.zeros(0, len(encoder.terms))
-    return torch.cat([encoder.pooled(texts[i:i + encoder.batch_size]).float().cpu()
-                      for i in range(0, len(texts), encoder.batch_size)])
 
 
 def load_texts(corpus: str | os.PathLike, wanted: set[str]) -> dict[str, str]:

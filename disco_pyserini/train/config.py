@@ -43,8 +43,8 @@ defaults; for other settings run ``train build``)::
     qrels: topiocqa_train.qrels
     qids: auto                 # how the run's and qrels' query ids name turns: auto | topic | row
     history_cut: auto          # how the conversations are read, as `train build --history-cut`
-    history_responses: all     # (and --history-responses, --responses-from)
-    responses_from: null
+    history_responses: all     # (and --history-responses: all | last | none, --responses-from)
+    responses_from: null       # CAsT 2020's canonical responses by id: null reads them from corpus
 """
 from __future__ import annotations
 
@@ -210,7 +210,12 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError("config file not found; check --config", path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text (byte {error.start + 1}); give a YAML or JSON config", path) from None
+    if "\0" in text:
+        raise InputError("a binary file, not a config; give a YAML or JSON config", path)
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             import yaml

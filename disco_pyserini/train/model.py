@@ -1,26 +1,19 @@
-"""Differentiable SPLADE pooling, query pruning and the sparsity regularisers used in training."""
+"""Differentiable SPLADE pooling and the sparsity regularisers used in training."""
 from __future__ import annotations
 
 import torch
+
+from disco_pyserini.encode.pooling import splade_max_pool
 
 
 def splade_pool(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """``[batch, vocab]`` SPLADE weights ``max_i log(1 + relu(logit_ij))`` over non-padding tokens, with gradient.
 
-    Same maths as :meth:`disco_pyserini.encode.splade.SpladeEncoder.pooled`, but out of place so
-    autograd can go through it.
+    The same computation as :meth:`disco_pyserini.encode.splade.SpladeEncoder.pooled`
+    (:func:`disco_pyserini.encode.pooling.splade_max_pool`), whose backward is sparse: the max sends each term's
+    gradient to one token.
     """
-    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
-    weights = torch.log1p(torch.relu(logits.float())) * attention_mask.unsqueeze(-1).float()
-    return weights.amax(dim=1)
-
-
-def prune_topk(vectors: torch.Tensor, k: int | None) -> torch.Tensor:
-    """Keep the ``k`` largest weights of each row (all when ``k`` is ``None``); gradient flows through kept ones."""
-    if k is None or k >= vectors.shape[-1]:
-        return vectors
-    top = vectors.topk(k, dim=-1)
-    return torch.zeros_like(vectors).scatter(-1, top.indices, top.values)
+    return splade_max_pool(model, input_ids, attention_mask)
 
 
 def flops(vectors: torch.Tensor) -> torch.Tensor:

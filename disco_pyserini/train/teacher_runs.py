@@ -20,7 +20,7 @@ from disco_pyserini.topics import Turn
 
 RUN_FUSIONS = ("merge", "mean", "max")
 MERGE_DEPTH = 1000
-"""Documents kept per query by ``merge`` (the authors' ``merge_run.py``)."""
+"""Documents kept per query by ``merge`` (``merge_run.py`` of the authors' first commit)."""
 QID_STYLES = ("auto", "topic", "row")
 
 
@@ -35,8 +35,9 @@ def named_run(value: str) -> tuple[str, str]:
 
 
 def _is_json(path: Path) -> bool:
-    with open(path, encoding="utf-8") as handle:
-        return handle.read(4096).lstrip().startswith("{")
+    # bytes, not text: a file that is not UTF-8 is then reported line by line by the TREC reader
+    with open(path, "rb") as handle:
+        return handle.read(4096).lstrip().startswith(b"{")
 
 
 def read_scores(path: str | os.PathLike) -> Run:
@@ -47,7 +48,9 @@ def read_scores(path: str | os.PathLike) -> Run:
     if not _is_json(path):
         return read_run(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text (byte {error.start + 1}); re-encode the run as UTF-8", path) from None
     except json.JSONDecodeError as error:
         raise InputError(f"invalid JSON: {error.msg}", path, error.lineno) from None
     if not isinstance(data, dict):
@@ -113,9 +116,10 @@ def align_to_turns(mapping: Mapping[str, dict], turns: Sequence[Turn], style: st
 def fuse_runs(runs: Sequence[Run], how: str) -> Run:
     """One teacher run from several, per query.
 
-    ``merge`` (the authors' first release, ``merge_run.py``): the union of the runs, a later run's score
-    replacing an earlier one's for the same document, best ``MERGE_DEPTH`` kept. ``mean`` (the reproduction
-    study's ``combine_distils.py``) and ``max``: over the runs that retrieved the document.
+    ``merge`` (``merge_run.py`` of the authors' first commit; their released training reads runs already
+    fused): the union of the runs, a later run's score replacing an earlier one's for the same document, best
+    ``MERGE_DEPTH`` kept. ``mean`` (the reproduction study's ``combine_distils.py``) and ``max``: over the
+    runs that retrieved the document.
     """
     if how not in RUN_FUSIONS:
         raise InputError(f"unknown run fusion {how!r}; choose one of {', '.join(RUN_FUSIONS)}")

@@ -14,7 +14,7 @@ import dataclasses
 import json
 import logging
 import re
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -23,55 +23,23 @@ import transformers
 from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
 
 from disco_pyserini.atomic import atomic_write
+from disco_pyserini.encode.pooling import prune_topk
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.encode.trained import TRAINING_CONFIG
 from disco_pyserini.errors import InputError
-from disco_pyserini.train.build import dense_vectors, load_texts, teacher_run_distillation
+from disco_pyserini.hub import model_source
+from disco_pyserini.train.build import load_texts, teacher_run_distillation
 from disco_pyserini.train.config import TrainConfig
 from disco_pyserini.train.data import DistillCollator, DistillDataset
+from disco_pyserini.train.documents import FrozenDocumentEncoder
 from disco_pyserini.train.losses import LOSSES, anti_zero, contrastive
-from disco_pyserini.train.model import REGULARISERS, nonzero_terms, prune_topk, splade_pool, warmup_lambda
+from disco_pyserini.train.model import REGULARISERS, nonzero_terms, splade_pool, warmup_lambda
 from disco_pyserini.train.teacher_runs import named_run, read_scores, read_training_qrels
 
 logger = logging.getLogger(__name__)
 
 COLLAPSED = 1.0
 """Below this many non-zero query terms on average, the student has (nearly) collapsed to all-zero vectors."""
-CACHED_DOCS = 200_000
-"""Document vectors kept (least recently used dropped): positives recur every epoch, most negatives rarely."""
-
-
-class FrozenDocumentEncoder:
-    """SPLADE vectors of the training documents from a frozen encoder, the recent ones cached sparsely on the CPU."""
-
-    def __init__(self, encoder: SpladeEncoder, texts: Mapping[str, str], capacity: int = CACHED_DOCS):
-        self.encoder = encoder
-        self.texts = texts
-        self.vocab_size = len(encoder.terms)
-        self.capacity = capacity
-        # Sparse (ids, weights) per doc: dense rows of a 30k vocabulary would not fit.
-        self.cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
-
-    def vectors(self, doc_ids: Sequence[Sequence[str]], device: torch.device) -> torch.Tensor:
-        """``[batch, docs, vocab]`` dense vectors of ``doc_ids`` (a list of equal-length lists)."""
-        flat = [doc for row in doc_ids for doc in row]
-        found = {doc: self.cache[doc] for doc in dict.fromkeys(flat) if doc in self.cache}
-        new = [doc for doc in dict.fromkeys(flat) if doc not in found]
-        for doc, row in zip(new, dense_vectors(self.encoder, [self.texts[doc] for doc in new])):
-            ids = row.nonzero().squeeze(-1)
-            found[doc] = (ids, row[ids])
-        for doc, vector in found.items():
-            self.cache[doc] = vector
-            self.cache.move_to_end(doc)
-        while len(self.cache) > self.capacity:
-            self.cache.popitem(last=False)
-        out = torch.zeros(len(flat), self.vocab_size)
-        for i, doc in enumerate(flat):
-            ids, weights = found[doc]
-            out[i, ids] = weights
-        return out.reshape(len(doc_ids), -1, self.vocab_size).to(device)
-
-
 class EpochSampling(TrainerCallback):
     """Tells the dataset which epoch starts, so that each epoch draws other negatives (seeded, reproducible)."""
 
@@ -193,8 +161,10 @@ def load_dataset(config: TrainConfig) -> DistillDataset:
     if config.teacher_run is not None:
         from disco_pyserini.encode.conversations import load_conversations
 
+        # CAsT 2020's canonical responses: from responses_from, else from the training corpus
         loaded = load_conversations(config.topics, config.topics_format, responses_from=config.responses_from,
-                                    history_cut=config.history_cut)
+                                    history_cut=config.history_cut, history_responses=config.history_responses,
+                                    collection=config.corpus)
         turns = loaded.cut_turns(config.history_responses)
         head, records, stats = teacher_run_distillation(turns, read_training_qrels(config.qrels),
                                                         [named_run(run) for run in config.teacher_run],
@@ -212,8 +182,9 @@ def load_dataset(config: TrainConfig) -> DistillDataset:
 def build_trainer(config: TrainConfig) -> DiscoTrainer:
     """A ready :class:`DiscoTrainer` for ``config`` (data loaded, encoders loaded, nothing trained yet)."""
     dataset = load_dataset(config)
-    tokenizer = AutoTokenizer.from_pretrained(config.model)
-    model = AutoModelForMaskedLM.from_pretrained(config.model)
+    initial = model_source(config.model)  # a local folder, a hub id, or a short name such as splade-tiny
+    tokenizer = AutoTokenizer.from_pretrained(initial)
+    model = AutoModelForMaskedLM.from_pretrained(initial)
     freeze_except(model, config.trainable)
     args = training_arguments(config)
     # fp32 whatever the training precision: `train build` computes teacher scores from fp32 vectors by default.

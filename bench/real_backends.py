@@ -1,0 +1,267 @@
+"""``bench_backends.py --real``: Lucene vs BMP vs Seismic on real text, a real SPLADE and real conversational queries.
+
+* Collection: ``real_corpus.py`` (WordNet 3.0 glosses + GCIDE entries from Debian packages, shuffled), encoded by
+  ``python -m disco_pyserini.encode docs`` with ``--encoder`` (splade-tiny) in part files of ``PART_DOCS`` passages,
+  resumably; the sizes in ``--docs`` are prefixes of that one encoding (multiples of ``PART_DOCS``).
+* Queries: every turn of the CAsT 2019-2022 and iKAT 2023/2025 topic files in ``tests/data``, formulated by
+  ``--policy disco`` (256 tokens) and encoded by ``python -m disco_pyserini.encode queries``, once in full and once
+  with ``--query-topk 64``; ``--queries`` evenly spaced turns of each set are searched.
+* Per size: Lucene, BMP (collection order and ``--reorder bisection``) and Seismic index variants are built (seconds,
+  folder MB). Per k, every system searches a query before the next query starts (interleaved), on one thread:
+  median/p95 latency, recall@10/@100 against Lucene's exact top k (tie-aware: a hit counts when its exact score reaches
+  Lucene's n-th), and for BMP whether each score list equals Lucene's. Then ``batch_search`` over the whole set with
+  ``--threads`` threads (q/s), systems alternated.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import OUT, REPO, log, median, percentile, table
+from real_corpus import build_corpus
+
+PART_DOCS = 25_000
+TOPICS = {
+    "CAsT 2019": "cast/2019/evaluation_topics_v1.0.json",
+    "CAsT 2020": "cast/2020/2020_manual_evaluation_topics_v1.0.json",
+    "CAsT 2021": "cast/2021/2021_manual_evaluation_topics_v1.0.json",
+    "CAsT 2022": "cast/2022/2022_evaluation_topics_tree_v1.0.json",
+    "iKAT 2023": "ikat/2023/2023_test_topics.json",
+    "iKAT 2025": "ikat/2025/2025_test_topics.json",
+}
+SPLADE_PP_UNITS = 5900  # impact units per MS MARCO passage in Pyserini's prebuilt SPLADE++ ED index (issue 24)
+SEISMIC_CURVE = [(cut, heap) for cut in (5, 10, 20, 30, 50) for heap in (0.7, 0.9)] + [(50, 0.8)]  # last: defaults
+
+
+def run(*args: str) -> None:
+    """A project command in a subprocess, as a user would run it (this checkout's code first)."""
+    import os
+
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    subprocess.run([sys.executable, "-m", *args], check=True, env=env, cwd=REPO)
+
+
+def encode_collection(corpus: Path, encoder: str, vectors: Path, encode: bool) -> int:
+    """Encode ``corpus`` into ``vectors`` (resumes finished part files); returns the documents encoded so far."""
+    if encode:
+        tick = time.perf_counter()
+        run("disco_pyserini.encode", "docs", "--encoder", encoder, "--corpus", str(corpus), "--output", str(vectors),
+            "--docs-per-file", str(PART_DOCS), "--batch-size", "64", "--device", "cpu", "--no-contents")
+        log(f"encode docs: {time.perf_counter() - tick:.0f}s (resumed parts not counted)")
+    return PART_DOCS * len(list(vectors.glob("part-*.jsonl")))
+
+
+def prefix(vectors: Path, docs: int) -> Path:
+    """A folder holding the first ``docs // PART_DOCS`` part files of ``vectors`` (symbolic links)."""
+    folder = vectors.parent / f"vectors-{docs}"
+    if not folder.exists():
+        folder.mkdir()
+        (folder / "encoding.json").symlink_to(vectors / "encoding.json")
+        for part in sorted(vectors.glob("part-*.jsonl"))[:docs // PART_DOCS]:
+            (folder / part.name).symlink_to(part)
+    return folder
+
+
+def encode_queries(encoder: str, root: Path, variants: list[str]) -> dict[str, list[tuple[str, dict[str, int]]]]:
+    """``{"full" | "top64": [(qid, vector)]}`` over every topic file (encoded once, cached)."""
+    out: dict[str, list] = {variant: [] for variant in variants}
+    for name, path in TOPICS.items():
+        for variant, suffix, extra in (("full", "", ()), ("top64", "-top64", ("--query-topk", "64"))):
+            if variant not in variants:
+                continue
+            target = root / f"{name.replace(' ', '').lower()}{suffix}.jsonl"
+            if not target.exists():
+                run("disco_pyserini.encode", "queries", "--encoder", encoder, "--device", "cpu", "--topics",
+                    str(REPO / "tests" / "data" / path), "--policy", "disco", *extra, "--output", str(target))
+            with open(target, encoding="utf-8") as handle:
+                out[variant] += [(f"{name}/{r['qid']}", r["vector"]) for r in map(json.loads, handle)]
+    return out
+
+
+def describe(vectors: Path, queries: dict[str, list]) -> str:
+    """Terms per document and impact distribution of the collection and the queries, beside SPLADE++'s."""
+    from disco_pyserini.encode.export import iter_vectors
+
+    terms, units, impacts = [], [], []
+    for _, vector in iter_vectors(vectors):
+        values = list(vector.values())
+        terms.append(len(values))
+        units.append(sum(values))
+        impacts += values
+    impacts = np.array(impacts)
+    rows = [["documents (splade-tiny)", f"{len(terms):,}", f"{np.mean(terms):.1f}", f"{np.percentile(terms, 95):.0f}",
+             f"{np.mean(units):,.0f}", f"{np.median(impacts):.0f}", f"{np.percentile(impacts, 99):.0f}",
+             f"{impacts.max()}"],
+            ["MS MARCO passages, SPLADE++ ED (Pyserini prebuilt)", "8,841,823", "", "", f"~{SPLADE_PP_UNITS:,}",
+             "", "", ""]]
+    for variant, label in (("full", "queries, --policy disco"), ("top64", "queries, --policy disco --query-topk 64")):
+        if variant not in queries:
+            continue
+        lengths = [len(v) for _, v in queries[variant]]
+        sums = [sum(v.values()) for _, v in queries[variant]]
+        weights = np.array([w for _, v in queries[variant] for w in v.values()])
+        rows.append([label, f"{len(lengths):,}", f"{np.mean(lengths):.1f}", f"{np.percentile(lengths, 95):.0f}",
+                     f"{np.mean(sums):,.0f}", f"{np.median(weights):.0f}", f"{np.percentile(weights, 99):.0f}",
+                     f"{weights.max()}"])
+    return table(rows, ["vectors", "count", "terms (mean)", "terms (p95)", "impact units (mean sum)",
+                        "impact median", "impact p99", "impact max"])
+
+
+def build_all(vectors: Path, root: Path, seismic: list[tuple[int, float]], threads: int) -> dict[str, dict]:
+    """Each engine's index of ``vectors`` under ``root`` (cached with its build seconds in builds.json)."""
+    from disco_pyserini.index import build_index
+    from disco_pyserini.index.bmp import build_bmp_index
+    from disco_pyserini.index.layout import folder_bytes
+    from disco_pyserini.index.seismic import build_seismic_index
+
+    record = root / "builds.json"
+    builds = json.loads(record.read_text()) if record.exists() else {}
+    builders = {
+        "lucene": lambda out: build_index(vectors, out, threads=threads, overwrite=True),
+        "bmp": lambda out: build_bmp_index(vectors, out, overwrite=True),
+        "bmp-bisection": lambda out: build_bmp_index(vectors, out, reorder="bisection", overwrite=True),
+    }
+    for postings, energy in seismic:
+        builders[f"seismic-{postings}-{energy}"] = (
+            lambda out, p=postings, e=energy: build_seismic_index(vectors, out, n_postings=p, summary_energy=e,
+                                                                  threads=threads, overwrite=True))
+    for name, build in builders.items():
+        if name in builds and (root / name).exists():
+            continue
+        log(f"building {name} over {vectors}")
+        stats = build(root / name)
+        builds[name] = {"documents": stats.documents, "seconds": stats.seconds,
+                        "mb": folder_bytes(root / name) / 2**20}
+        record.write_text(json.dumps(builds, indent=2))
+    return builds
+
+
+def recall(expected, found, n: int) -> float:
+    """Share of the exact top n that ``found``'s top n holds, ties at the n-th score counting as found."""
+    if not expected:
+        return 1.0
+    cut = expected[min(n, len(expected)) - 1].score
+    return min(1.0, sum(h.score >= cut for h in found[:n]) / min(n, len(expected)))
+
+
+def measure(systems: dict, queries: list[dict[str, int]], k: int, threads: int, batch_systems: list[str]) -> dict:
+    """Per system: latencies, hits per query (interleaved query by query) and batch seconds."""
+    for query in queries[:5]:  # warm-up
+        for searcher in systems.values():
+            searcher.search(query, k)
+    samples = {s: [] for s in systems}
+    results = {s: [] for s in systems}
+    for i, query in enumerate(queries):
+        for label, searcher in systems.items():
+            tick = time.perf_counter()
+            results[label].append(searcher.search(query, k))
+            samples[label].append(time.perf_counter() - tick)
+        if i % 50 == 49:
+            log(f"  k={k}: {i + 1}/{len(queries)} queries")
+    qids = [f"q{i}" for i in range(len(queries))]
+    batch = {s: [] for s in batch_systems}
+    for _ in range(2):
+        for label in batch_systems:
+            tick = time.perf_counter()
+            systems[label].batch_search(queries, qids, k, threads)
+            batch[label].append(time.perf_counter() - tick)
+    return {"samples": samples, "results": results, "batch": batch}
+
+
+def report(measured: dict, queries: int, main_systems: list[str]) -> tuple[str, str]:
+    """The main table (all columns) and the Seismic curve table."""
+    samples, results, batch = measured["samples"], measured["results"], measured["batch"]
+    exact = results["Lucene"]
+    base, base_batch = median(samples["Lucene"]), min(batch["Lucene"])
+
+    def quality(label: str) -> tuple[float, float, int]:
+        # integer scores: Lucene's float sums can come out as 20.999998 for 21 (seen on sums of many terms)
+        same = sum([round(h.score) for h in a] == [round(h.score) for h in b] for a, b in zip(exact, results[label]))
+        return (statistics.mean(recall(a, b, 10) for a, b in zip(exact, results[label])),
+                statistics.mean(recall(a, b, 100) for a, b in zip(exact, results[label])), same)
+
+    rows = []
+    for label in main_systems:
+        r10, r100, same = quality(label)
+        rows.append([label, f"{1000 * median(samples[label]):.2f}", f"{1000 * percentile(samples[label], 95):.2f}",
+                     f"**{base / median(samples[label]):.1f}x**", f"{queries / min(batch[label]):,.0f}",
+                     f"{base_batch / min(batch[label]):.1f}x", f"{r10:.3f}", f"{r100:.3f}",
+                     f"{same}/{queries}" if label.startswith(("BMP", "Lucene")) else ""])
+    main = table(rows, ["system", "median ms", "p95 ms", "vs Lucene (median)", "batch q/s", "batch vs Lucene",
+                        "recall@10", "recall@100", "same scores"])
+    curve = []
+    for label in samples:
+        if label.startswith("Seismic"):
+            r10, r100, _ = quality(label)
+            curve.append([label, f"{1000 * median(samples[label]):.2f}", f"{1000 * percentile(samples[label], 95):.2f}",
+                          f"{base / median(samples[label]):.1f}x", f"{r10:.3f}", f"{r100:.3f}"])
+    return main, table(curve, ["Seismic setting", "median ms", "p95 ms", "vs Lucene", "recall@10", "recall@100"])
+
+
+def bench_real(args) -> None:
+    from disco_pyserini.search import EngineOptions, open_searcher
+
+    root = OUT / "real"
+    corpus = build_corpus(max(args.docs), root)
+    vectors = root / f"vectors-{max(args.docs)}"
+    available = encode_collection(corpus, args.encoder, vectors, args.encode)
+    queries = encode_queries(args.encoder, root / "queries", args.variants)
+    sizes = [d for d in args.docs if d <= available and d % PART_DOCS == 0]
+    if not sizes:
+        sys.exit(f"error: only {available:,} documents are encoded in {vectors}; run with --encode")
+    if sizes != list(args.docs):
+        log(f"only {available:,} documents encoded: measuring {sizes}")
+    seismic = [(int(p), float(e)) for p, e in (s.split(",") for s in args.seismic)]
+    print(f"## Real collection: {available:,} of {max(args.docs):,} passages encoded ({corpus.name})\n")
+    print(describe(prefix(vectors, max(sizes)), queries) + "\n")
+    for docs in sizes:
+        index_root = root / f"indexes-{docs}"
+        index_root.mkdir(exist_ok=True)
+        builds = build_all(prefix(vectors, docs), index_root, seismic, args.threads)
+        print(f"### {docs:,} passages: builds\n")
+        print(table([[name, f"{b['seconds']:.1f}", f"{b['mb']:.1f}", f"{b['seconds'] / builds['lucene']['seconds']:.2f}x",
+                      f"{b['mb'] / builds['lucene']['mb']:.2f}x"] for name, b in builds.items()],
+                    ["index", "build s", "MB", "time vs Lucene", "size vs Lucene"]) + "\n")
+        for variant in args.variants:
+            turns = queries[variant]
+            picked = [turns[i][1] for i in np.linspace(0, len(turns) - 1, min(args.queries, len(turns))).astype(int)]
+            for k in args.k:
+                systems = {"Lucene": open_searcher(index_root / "lucene"),
+                           "BMP exact, collection order": open_searcher(index_root / "bmp"),
+                           "BMP exact, bisection order": open_searcher(index_root / "bmp-bisection")}
+                for postings, energy in seismic:
+                    for cut, heap in SEISMIC_CURVE:
+                        systems[f"Seismic {postings} postings, energy {energy}, cut {cut}, heap {heap}"] = (
+                            open_searcher(index_root / f"seismic-{postings}-{energy}",
+                                          options=EngineOptions(seismic_query_cut=cut, seismic_heap_factor=heap)))
+                seismic_default = f"Seismic {seismic[0][0]} postings, energy {seismic[0][1]}, cut 50, heap 0.8"
+                log(f"{docs:,} passages, {variant} queries, k={k}: {len(systems)} systems")
+                measured = measure(systems, picked, k, args.threads, ["Lucene", "BMP exact, collection order",
+                                                                      "BMP exact, bisection order",
+                                                                      seismic_default])
+                # the fastest Seismic setting with recall@10 >= 0.95 joins the main table
+                exact = measured["results"]["Lucene"]
+                good = [label for label in systems if label.startswith("Seismic") and statistics.mean(
+                    recall(a, b, 10) for a, b in zip(exact, measured["results"][label])) >= 0.95]
+                best = min(good, key=lambda label: median(measured["samples"][label])) if good else None
+                main_systems = ["Lucene", "BMP exact, collection order", "BMP exact, bisection order", seismic_default]
+                if best and best != seismic_default:
+                    tick = time.perf_counter()
+                    systems[best].batch_search(picked, [f"q{i}" for i in range(len(picked))], k, args.threads)
+                    measured["batch"][best] = [time.perf_counter() - tick]
+                    main_systems.append(best)
+                main, curve = report(measured, len(picked), main_systems)
+                lengths = [len(q) for q in picked]
+                print(f"### {docs:,} passages, {len(picked)} {variant} queries ({min(lengths)}-{max(lengths)} terms, "
+                      f"mean {statistics.mean(lengths):.0f}), k={k}\n\n{main}\n")
+                if args.curve:
+                    print(f"Seismic curve ({docs:,} passages, {variant} queries, k={k}):\n\n{curve}\n")
+                sys.stdout.flush()
+                for searcher in systems.values():
+                    searcher.close()
