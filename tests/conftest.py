@@ -90,6 +90,19 @@ def sample_index(tmp_path_factory, lexical_splade) -> Path:
     return root
 
 
+def with_pytorch_weights(model: Path, into: Path) -> str:
+    """A copy of ``model`` with a ``pytorch_model.bin`` beside its safetensors, for Pyserini's own SPLADE encoders:
+    2.x loads them with ``use_safetensors=False``, and transformers 5 writes safetensors only."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForMaskedLM
+
+    shutil.copytree(model, into)
+    torch.save(AutoModelForMaskedLM.from_pretrained(model).state_dict(), into / "pytorch_model.bin")
+    return str(into)
+
+
 def write_jsonl(path: Path, records) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path

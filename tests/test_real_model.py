@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from disco_pyserini.quantize import PYSERINI_SPLADE_FACTOR
+from tests.conftest import with_pytorch_weights
 
 DATA = Path(__file__).resolve().parent / "data"
 WORDNET = DATA / "wordnet"
@@ -47,14 +48,21 @@ def assert_close(ours: dict[str, float], theirs: dict[str, float], tolerance: fl
         assert abs(ours.get(term, 0.0) - theirs.get(term, 0.0)) <= tolerance, term
 
 
-def test_document_vectors_equal_pyserinis_splade_document_encoder(splade_tiny, glosses, conversations):
+@pytest.fixture(scope="module")
+def pyserini_tiny(splade_tiny, tmp_path_factory) -> str:
+    """splade-tiny as Pyserini's encoders on both lines can load it (:func:`tests.conftest.with_pytorch_weights`)."""
+    return with_pytorch_weights(splade_tiny, tmp_path_factory.mktemp("pyserini_tiny") / "splade-tiny")
+
+
+def test_document_vectors_equal_pyserinis_splade_document_encoder(splade_tiny, pyserini_tiny, glosses,
+                                                                   conversations):
     from pyserini.encode import SpladeDocumentEncoder
 
     from disco_pyserini.encode.splade import SpladeEncoder
 
     texts = glosses + conversations[::3]
     ours = SpladeEncoder(str(splade_tiny), device="cpu", dtype="fp32", max_length=512, batch_size=32)
-    theirs = SpladeDocumentEncoder(str(splade_tiny), device="cpu")
+    theirs = SpladeDocumentEncoder(pyserini_tiny, device="cpu")
     expected_ints = [theirs.encode(texts[i:i + 32], max_length=512) for i in range(0, len(texts), 32)]
     float_weights(theirs)
     expected = [theirs.encode(texts[i:i + 32], max_length=512) for i in range(0, len(texts), 32)]
@@ -64,14 +72,14 @@ def test_document_vectors_equal_pyserinis_splade_document_encoder(splade_tiny, g
         assert ours.to_impacts(vector, PYSERINI_SPLADE_FACTOR) == {t: w for t, w in want_ints.items() if w > 0}
 
 
-def test_query_vectors_equal_pyserinis_splade_query_encoder(splade_tiny, glosses, conversations):
+def test_query_vectors_equal_pyserinis_splade_query_encoder(splade_tiny, pyserini_tiny, glosses, conversations):
     from pyserini.encode import SpladeQueryEncoder
 
     from disco_pyserini.encode.query import DiscoQueryEncoder
 
     texts = conversations + glosses[:40]
     ours = DiscoQueryEncoder(str(splade_tiny), device="cpu", dtype="fp32", quantization_factor=PYSERINI_SPLADE_FACTOR)
-    theirs = SpladeQueryEncoder(str(splade_tiny), device="cpu")
+    theirs = SpladeQueryEncoder(pyserini_tiny, device="cpu")
     expected_ints = [theirs.encode(text) for text in texts]
     float_weights(theirs)
     for text, vector, want, want_ints in zip(texts, ours.encode_batch(texts), map(theirs.encode, texts),

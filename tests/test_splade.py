@@ -10,7 +10,7 @@ import torch
 
 from disco_pyserini.encode.splade import SpladeEncoder
 from disco_pyserini.quantize import PYSERINI_SPLADE_FACTOR
-from tests.conftest import random_texts
+from tests.conftest import random_texts, with_pytorch_weights
 
 
 class FixedLogits(torch.nn.Module):
@@ -84,17 +84,8 @@ def pyserini_encode():
 
 @pytest.fixture(scope="module")
 def pyserini_splade(random_splade, tmp_path_factory) -> str:
-    """The random model with a ``pytorch_model.bin`` beside its safetensors: Pyserini 2.x's SPLADE encoders load with
-    ``use_safetensors=False`` and transformers 5 writes safetensors only, so they cannot load the plain checkpoint."""
-    import shutil
-
-    import torch
-    from transformers import AutoModelForMaskedLM
-
-    folder = tmp_path_factory.mktemp("pyserini_splade") / "model"
-    shutil.copytree(random_splade, folder)
-    torch.save(AutoModelForMaskedLM.from_pretrained(random_splade).state_dict(), folder / "pytorch_model.bin")
-    return str(folder)
+    """The random model as Pyserini's encoders on both lines can load it (:func:`tests.conftest.with_pytorch_weights`)."""
+    return with_pytorch_weights(random_splade, tmp_path_factory.mktemp("pyserini_splade") / "model")
 
 
 def test_document_weights_match_pyserini(random_splade, pyserini_splade, pyserini_encode):
