@@ -53,14 +53,15 @@ def wordnet_passages(unpacked: Path) -> list[tuple[str, str]]:
     """``(id, "word1, word2: gloss; examples")`` for every synset of WordNet 3.0."""
     out = []
     for name in WORDNET_FILES:
-        pos = name.split(".")[1][0]
         for line in (unpacked / "usr/share/wordnet" / name).read_text(encoding="utf-8").splitlines():
             if line.startswith("  ") or " | " not in line:
                 continue  # licence header
             head, gloss = line.split(" | ", 1)
             fields = head.split()
             words = [fields[4 + 2 * i].replace("_", " ") for i in range(int(fields[3], 16))]
-            out.append((f"wn-{pos}-{fields[0]}", f"{', '.join(words)}: {gloss.strip()}"))
+            # offset + WordNet's synset type (n, v, a, s, r) names a synset: offsets are per data file, and
+            # "adj"/"adv" share an initial (21 adverbs collided with adjectives when the file name gave the letter)
+            out.append((f"wn-{fields[2]}-{fields[0]}", f"{', '.join(words)}: {gloss.strip()}"))
     return out
 
 
