@@ -24,14 +24,14 @@ setting, whether every query's score list equals Lucene's.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 
-from common import OUT, build_model, conversation_text, log, median, percentile, table, write_corpus
+from common import (OUT, build_model, cached_builds, conversation_text, log, median, percentile, recall, table,
+                    write_corpus)
 
 FACTOR = 1200.0  # factor 100 on weights x12 (the tiny model's weights are ~12x smaller than a real SPLADE's)
 BMP_SETTINGS = [(1.0, 1.0), (1.0, 0.5), (0.9, 1.0), (0.8, 0.5)]
@@ -97,35 +97,17 @@ def build_all(root: Path, threads: int, rebuild: bool) -> dict[str, dict]:
     """Index ``root/vectors`` with each engine once; build seconds and folder MB (cached in builds.json)."""
     from disco_pyserini.index import build_index
     from disco_pyserini.index.bmp import build_bmp_index
-    from disco_pyserini.index.layout import folder_bytes
     from disco_pyserini.index.seismic import build_seismic_index
 
-    record = root / "builds.json"
-    builds = json.loads(record.read_text()) if record.exists() and not rebuild else {}
+    vectors = root / "vectors"
     builders = {
-        "lucene": lambda out: build_index(root / "vectors", out, threads=threads, overwrite=True),
-        "bmp": lambda out: build_bmp_index(root / "vectors", out, overwrite=True),
-        "seismic": lambda out: build_seismic_index(root / "vectors", out, threads=threads, overwrite=True),
-        "seismic-8k": lambda out: build_seismic_index(root / "vectors", out, n_postings=8000, threads=threads,
+        "lucene": lambda out: build_index(vectors, out, threads=threads, overwrite=True),
+        "bmp": lambda out: build_bmp_index(vectors, out, overwrite=True),
+        "seismic": lambda out: build_seismic_index(vectors, out, threads=threads, overwrite=True),
+        "seismic-8k": lambda out: build_seismic_index(vectors, out, n_postings=8000, threads=threads,
                                                       overwrite=True),
     }
-    for backend, build in builders.items():
-        if backend in builds and (root / backend).exists():
-            continue
-        log(f"building {backend} over {root / 'vectors'}")
-        stats = build(root / backend)
-        builds[backend] = {"documents": stats.documents, "seconds": stats.seconds,
-                           "mb": folder_bytes(root / backend) / 2**20}
-        record.write_text(json.dumps(builds, indent=2))
-    return builds
-
-
-def recall(expected, found, n: int) -> float:
-    """Share of the exact top n that ``found``'s top n holds, ties at the n-th score counting as found."""
-    if not expected:
-        return 1.0
-    cut = expected[min(n, len(expected)) - 1].score
-    return min(1.0, sum(h.score >= cut for h in found[:n]) / min(n, len(expected)))
+    return cached_builds(builders, root, vectors, rebuild)
 
 
 def bench_collection(name: str, root: Path, queries: list[dict[str, int]], args) -> tuple[str, list[list]]:

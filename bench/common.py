@@ -177,5 +177,32 @@ def set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+def cached_builds(builders: dict[str, Callable[[Path], object]], root: Path, source: Path,
+                  rebuild: bool = False) -> dict[str, dict]:
+    """Build each ``name: builder(out)`` into ``root/name`` unless ``root/builds.json`` already records it (and the
+    folder is there); the record keeps each build's documents, seconds and folder MB."""
+    from disco_pyserini.index.layout import folder_bytes
+
+    record = root / "builds.json"
+    builds = json.loads(record.read_text()) if record.exists() and not rebuild else {}
+    for name, build in builders.items():
+        if name in builds and (root / name).exists():
+            continue
+        log(f"building {name} over {source}")
+        stats = build(root / name)
+        builds[name] = {"documents": stats.documents, "seconds": stats.seconds,
+                        "mb": folder_bytes(root / name) / 2**20}
+        record.write_text(json.dumps(builds, indent=2))
+    return builds
+
+
+def recall(expected, found, n: int) -> float:
+    """Share of the exact top n that ``found``'s top n holds, ties at the n-th score counting as found."""
+    if not expected:
+        return 1.0
+    cut = expected[min(n, len(expected)) - 1].score
+    return min(1.0, sum(h.score >= cut for h in found[:n]) / min(n, len(expected)))
+
+
 def log(*args: object) -> None:
     print(*args, file=sys.stderr, flush=True)

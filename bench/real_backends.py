@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import OUT, REPO, log, median, percentile, table
+from common import OUT, REPO, cached_builds, log, median, percentile, recall, table
 from real_corpus import build_corpus
 
 PART_DOCS = 25_000
@@ -117,11 +117,8 @@ def build_all(vectors: Path, root: Path, seismic: list[tuple[int, float]], threa
     """Each engine's index of ``vectors`` under ``root`` (cached with its build seconds in builds.json)."""
     from disco_pyserini.index import build_index
     from disco_pyserini.index.bmp import build_bmp_index
-    from disco_pyserini.index.layout import folder_bytes
     from disco_pyserini.index.seismic import build_seismic_index
 
-    record = root / "builds.json"
-    builds = json.loads(record.read_text()) if record.exists() else {}
     builders = {
         "lucene": lambda out: build_index(vectors, out, threads=threads, overwrite=True),
         "bmp": lambda out: build_bmp_index(vectors, out, overwrite=True),
@@ -131,23 +128,7 @@ def build_all(vectors: Path, root: Path, seismic: list[tuple[int, float]], threa
         builders[f"seismic-{postings}-{energy}"] = (
             lambda out, p=postings, e=energy: build_seismic_index(vectors, out, n_postings=p, summary_energy=e,
                                                                   threads=threads, overwrite=True))
-    for name, build in builders.items():
-        if name in builds and (root / name).exists():
-            continue
-        log(f"building {name} over {vectors}")
-        stats = build(root / name)
-        builds[name] = {"documents": stats.documents, "seconds": stats.seconds,
-                        "mb": folder_bytes(root / name) / 2**20}
-        record.write_text(json.dumps(builds, indent=2))
-    return builds
-
-
-def recall(expected, found, n: int) -> float:
-    """Share of the exact top n that ``found``'s top n holds, ties at the n-th score counting as found."""
-    if not expected:
-        return 1.0
-    cut = expected[min(n, len(expected)) - 1].score
-    return min(1.0, sum(h.score >= cut for h in found[:n]) / min(n, len(expected)))
+    return cached_builds(builders, root, vectors)
 
 
 def measure(systems: dict, queries: list[dict[str, int]], k: int, threads: int, batch_systems: list[str]) -> dict:
