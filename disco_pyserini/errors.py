@@ -18,3 +18,17 @@ class InputError(ValueError):
         if self.path is not None:
             where = f"{self.path}:{line}: " if line is not None else f"{self.path}: "
         super().__init__(where + message)
+
+
+def import_ray_module(module: str, needs: str = "Ray"):
+    """Import one of our modules that runs on Ray; a missing Ray (or its pyarrow) is the install advice for
+    ``--ray``, any other missing module stays an error of ours."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.split(".")[0] not in ("ray", "pyarrow"):
+            raise
+        raise InputError(f'--ray needs {needs}: pip install "disco-pyserini[ray]" (on every node of the '
+                         'cluster)') from None

@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from disco_pyserini import cli
-from disco_pyserini.errors import InputError
+from disco_pyserini.errors import InputError, import_ray_module
 
 DEFAULT_FACTOR = 100.0  # mirrors disco_pyserini.quantize.DEFAULT_FACTOR without importing numpy for --help
 
@@ -86,13 +86,7 @@ def _docs_metadata(args: argparse.Namespace) -> dict:
 
 
 def _export_on_ray(args: argparse.Namespace, metadata: dict):
-    try:
-        from disco_pyserini.encode import ray_export
-    except ModuleNotFoundError as error:
-        if error.name is None or error.name.split(".")[0] not in ("ray", "pyarrow"):
-            raise
-        raise InputError('--ray needs Ray Data: pip install "disco-pyserini[ray]" '
-                         '(on every node of the cluster)') from None
+    ray_export = import_ray_module("disco_pyserini.encode.ray_export", needs="Ray Data")
     if args.device is not None:
         raise InputError("--device does not apply with --ray: each actor uses the GPU Ray gives it "
                          "(--ray-gpus-per-actor), or the CPU with --ray-gpus-per-actor 0")

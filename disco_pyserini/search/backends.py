@@ -19,20 +19,14 @@ def open_searcher(index_dir: str | os.PathLike, backend: str | None = None, opti
     another is an error. A folder of shards (``index --shards``) is searched as one index, here or,
     with ``ray``, by one Ray actor per shard on the cluster at ``ray_address``.
     """
-    from disco_pyserini.errors import InputError
+    from disco_pyserini.errors import InputError, import_ray_module
     from disco_pyserini.index.layout import check_backend, is_sharded
 
     options = options or EngineOptions()
     if is_sharded(index_dir):
         if ray:
-            try:
-                from disco_pyserini.search.ray_shards import RayShardedSearcher
-            except ModuleNotFoundError as error:
-                if error.name is None or error.name.split(".")[0] not in ("ray", "pyarrow"):
-                    raise
-                raise InputError('--ray needs Ray: pip install "disco-pyserini[ray]" (on every node of the '
-                                 'cluster)') from None
-            return RayShardedSearcher(index_dir, backend, options, ray_address)
+            ray_shards = import_ray_module("disco_pyserini.search.ray_shards")
+            return ray_shards.RayShardedSearcher(index_dir, backend, options, ray_address)
         from disco_pyserini.search.sharded import ShardedSearcher
 
         return ShardedSearcher(index_dir, backend, options)
