@@ -11,16 +11,14 @@ and term mappings (Seismic is given row numbers and term ids) and ``backend.json
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
+from disco_pyserini.cli import stdout_to_stderr
 from disco_pyserini.encode.export import METADATA
 from disco_pyserini.index.build import IndexStats
 from disco_pyserini.index.layout import import_engine, staging, write_info
@@ -31,20 +29,6 @@ INDEX_STEM = "index"  # Seismic appends ".index.seismic"
 INDEX_FILE = INDEX_STEM + ".index.seismic"
 U16 = 65535
 ROWS_PER_CALL = 100_000
-
-
-@contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """Send what the Rust engine prints to stdout (its build log) to stderr, keeping stdout for results."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def build_seismic_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, n_postings: int = 3500,

@@ -12,9 +12,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from disco_pyserini.cli import stdout_to_stderr
 from disco_pyserini.errors import InputError
 from disco_pyserini.index.layout import import_engine
-from disco_pyserini.index.seismic import INDEX_FILE, stdout_to_stderr
+from disco_pyserini.index.seismic import INDEX_FILE
 from disco_pyserini.search.options import EngineOptions
 from disco_pyserini.search.mapped import MappedSearcher
 from disco_pyserini.search.searcher import Hit

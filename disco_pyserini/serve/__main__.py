@@ -61,21 +61,6 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-@contextlib.contextmanager
-def stdout_to_stderr():
-    """Send everything written to file descriptor 1 (Java and native libraries included) to stderr: with
-    ``--stdio`` the protocol owns stdout."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     backend, engine = engine_args(args)
@@ -91,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from disco_pyserini.serve.service import SearchService
 
     hf_logging.disable_progress_bar()  # a "Loading weights" bar per start is noise in a server log
-    with stdout_to_stderr() if args.stdio else contextlib.nullcontext():
+    with cli.stdout_to_stderr() if args.stdio else contextlib.nullcontext():
         retriever = Retriever(args.index, args.encoder, backend=backend, engine=engine, device=args.device,
                               encoder_backend=args.encoder_backend, max_length=args.max_length,
                               batch_size=args.max_batch, query_topk=args.query_topk,
