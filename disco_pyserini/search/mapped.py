@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import repeat
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -38,11 +39,12 @@ class MappedSearcher:
 
     def _term_ids(self, vector: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
         """Term ids and integer weights of the query terms the index knows (others cannot match)."""
-        pairs = [(self.vocabulary[t], int(w)) for t, w in vector.items() if int(w) > 0 and t in self.vocabulary]
-        if not pairs:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        ids, weights = zip(*pairs)
-        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.int64)
+        # two numpy passes instead of a Python pair per term: DiSCo queries carry ~150 terms, and at Seismic's
+        # ~0.5 ms a query the per-term Python work was a tenth of the search
+        ids = np.fromiter(map(self.vocabulary.get, vector, repeat(-1)), dtype=np.int64, count=len(vector))
+        weights = np.fromiter(vector.values(), dtype=np.int64, count=len(vector))  # truncates as int() does
+        keep = (ids >= 0) & (weights > 0)
+        return ids[keep], weights[keep]
 
     def search(self, vector: Mapping[str, int], k: int = 1000) -> list[Hit]:
         raise NotImplementedError

@@ -8,6 +8,7 @@ score. The documents found are scored with the whole query, so their scores are 
 from __future__ import annotations
 
 import os
+from operator import itemgetter
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -48,7 +49,8 @@ class SeismicSearcher(MappedSearcher):
         return self._names[ids], weights.astype(np.float32)
 
     def _hits(self, results) -> list[Hit]:
-        return [Hit(self.docids[int(row)], float(score)) for _, score, row in results]
+        rows = np.fromiter(map(int, map(itemgetter(2), results)), dtype=np.int64, count=len(results))
+        return list(map(Hit, self.docids.take(rows), map(itemgetter(1), results)))
 
     def search(self, vector: Mapping[str, int], k: int = 1000) -> list[Hit]:
         """Approximate top ``k`` documents for one ``{term: int}`` query."""
