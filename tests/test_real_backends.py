@@ -73,6 +73,30 @@ def test_bmp_exact_gives_lucenes_top_scores_on_real_vectors(real_slice, name):
     assert np.median(calls.wanted[:len(queries)]) < 200
 
 
+def test_bmp_starts_each_k_from_its_own_recent_needs_and_forgets_one_hard_query(real_slice):
+    from disco_pyserini.search.backends import open_searcher
+
+    root, queries = real_slice
+    bmp = open_searcher(root / "bmp")
+    calls = bmp._engine = Calls(bmp._engine)
+    try:
+        for query in queries[:20]:
+            bmp.search(query, 10)
+        first = len(calls.wanted)
+        bmp.search(queries[0], 100)
+        # k = 100 starts from the overfetch (2 per hit), whatever the k = 10 searches needed
+        assert calls.wanted[first] == 200
+        # one query that needed 100 candidates per hit: the next k = 10 search starts at the recent median,
+        # not at 1,000 candidates (the rule before kept the largest need for good)
+        before = max(bmp._needed[10])
+        bmp._needed[10].append(100.0)
+        first = len(calls.wanted)
+        bmp.search(queries[1], 10)
+        assert calls.wanted[first] <= 10 * before < 1000
+    finally:
+        bmp.close()
+
+
 def test_bisection_reorders_rows_and_keeps_the_doc_id_mapping(real_slice):
     import json
 

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
+from collections import deque
 from typing import Mapping
 
 import numpy as np
@@ -45,6 +47,7 @@ from disco_pyserini.search.searcher import Hit
 QUERY_LEVELS = 32          # BMP's MAX_TERM_WEIGHT: queries are rescaled so the largest weight is 32
 SCALE_TERM = "scale"       # absent from the index (terms are named by id): only pins BMP's rescaling
 SCORE_LIMIT = 65535        # BMP sums scores in 16 bits
+RECENT_SEARCHES = 15      # exact searches whose candidate needs set where the next one starts
 THRESHOLD_FREE_K = 1001    # for k > 1000 BMP starts with threshold 0 (needed by indexes without cleared thresholds)
 
 
@@ -63,7 +66,10 @@ class BmpSearcher(MappedSearcher):
             if not (self.index_dir / name).exists():
                 raise InputError(f"missing {name}; the BMP index is incomplete, rebuild it", self.index_dir)
         self.alpha, self.beta, self.overfetch = float(alpha), float(beta), float(overfetch)
-        self._needed = 0.0  # candidates per hit the last exact search needed: the next one starts there
+        # per k, candidates per hit that recent exact searches needed: the next one starts at their median, so one
+        # hard query does not make every later query ask BMP for (and score) several times more candidates; the
+        # need falls as k grows (8 at k = 10, 1-2 at k = 1000 on real DiSCo queries), so each k keeps its own
+        self._needed: dict[int, deque[float]] = {}
         self._engine = bmp.Searcher(str(self.index_dir / INDEX_FILE))
         # plain ndarray views of the memory maps: np.memmap's per-call indexing overhead is not needed
         self._indptr, self._terms, self._impacts = (np.asarray(np.load(self.index_dir / name, mmap_mode="r"))
@@ -93,6 +99,11 @@ class BmpSearcher(MappedSearcher):
                 return levels, factor
             factor *= SCORE_LIMIT / bound * 0.999
 
+    def _typical_need(self, k: int) -> float:
+        """The median candidates per hit of the recent exact searches for ``k`` hits (0 before the first)."""
+        recent = self._needed.get(k)
+        return statistics.median_low(recent) if recent else 0.0
+
     def _exact_scores(self, rows: np.ndarray, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Exact integer dot products of the query with documents ``rows`` (from the stored impacts)."""
         if not len(rows):
@@ -116,7 +127,8 @@ class BmpSearcher(MappedSearcher):
         query = {self._names[t]: float(w) for t, w in zip(ids.tolist(), levels.tolist())}
         query[SCALE_TERM] = float(QUERY_LEVELS)
         query[SENTINEL_TERM] = 1.0
-        wanted = min(max(self._min_candidates, math.ceil(max(self.overfetch, self._needed) * k)), self._blocks_rows)
+        start = max(self.overfetch, self._typical_need(k))
+        wanted = min(max(self._min_candidates, math.ceil(start * k)), self._blocks_rows)
         while True:
             names, bmp_scores = self._engine.search(query, wanted, self.alpha, self.beta)
             rows = np.fromiter(map(int, names), dtype=np.int64, count=len(names))
@@ -130,8 +142,9 @@ class BmpSearcher(MappedSearcher):
                 break  # no unreturned document can score above the k-th (see the module docstring)
             wanted = min(wanted * 4, self._blocks_rows)
         if self.exact:
-            self._needed = wanted / k
-        return [Hit(self.docids[row], float(scores[i])) for i, row in zip(order[:k], rows[order[:k]].tolist())]
+            self._needed.setdefault(k, deque(maxlen=RECENT_SEARCHES)).append(wanted / k)
+        top = order[:k]
+        return list(map(Hit, self.docids.take(rows[top]), scores[top].astype(np.float64).tolist()))
 
     def close(self) -> None:
         self._engine = None
