@@ -19,7 +19,7 @@ setting, whether every query's score list equals Lucene's.
 
 ``--real`` runs ``real_backends.py`` instead: real passages, a real SPLADE, real conversational queries, k=10 and 1000:
 
-    python bench/bench_backends.py --real --encoder splade-tiny --docs 50000 100000 200000 --queries 300 --curve
+    python bench/bench_backends.py --real --docs 50000 100000 200000 --queries 100 --variants full --curve
 """
 from __future__ import annotations
 
@@ -175,7 +175,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--k", type=int, default=1000, help="hits per query (a TREC run's depth)")
     parser.add_argument("--threads", type=int, default=2, help="indexing and batch-search threads")
-    parser.add_argument("--rounds", type=int, default=2, help="batch passes per system (best kept)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="passes per system, ABBA (each query's best latency and the best batch are kept)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild cached indexes (to re-time the builds)")
     real = parser.add_argument_group("--real: WordNet + GCIDE passages, splade-tiny, CAsT/iKAT turns (real_backends.py)")
     real.add_argument("--real", action="store_true", help="run the real-collection benchmark instead")
@@ -186,8 +187,13 @@ def main() -> None:
                       help="measure only the sizes already encoded (the encoding resumes otherwise)")
     real.add_argument("--variants", nargs="+", default=["full", "top64"], choices=["full", "top64"],
                       help="query sets: full DiSCo queries, and the same with --query-topk 64")
-    real.add_argument("--seismic", nargs="+", default=["3500,0.4", "6000,0.6"], metavar="POSTINGS,ENERGY",
-                      help="Seismic index variants: postings per list, summary energy (first: Seismic's defaults)")
+    real.add_argument("--seismic", nargs="+", default=["3500,0.4,0.1", "1000,0.5,0.3"],
+                      metavar="POSTINGS,ENERGY[,CENTROIDS]",
+                      help="Seismic index variants: postings per list, summary energy, centroid fraction (default "
+                           "0.1); the first should be Seismic's defaults, the second is tuned for DiSCo queries")
+    real.add_argument("--bmp", nargs="+", default=["none,32", "bisection,32", "bisection,8"], metavar="REORDER,BLOCK",
+                      help="BMP index variants: document order and block size (the first two are compared in "
+                           "every table; 32 is the default block size)")
     real.add_argument("--curve", action="store_true", help="also print every Seismic setting measured")
     args = parser.parse_args()
     if args.real:
