@@ -192,8 +192,8 @@ def main() -> None:
                       help="Seismic index variants: postings per list, summary energy, centroid fraction (default "
                            "0.1); the first should be Seismic's defaults, the second is tuned for DiSCo queries")
     real.add_argument("--bmp", nargs="+", default=["none,32", "bisection,32", "bisection,8"], metavar="REORDER,BLOCK",
-                      help="BMP index variants: document order and block size (the first two are compared in "
-                           "every table; 32 is the default block size)")
+                      help="BMP index variants: document order (none or bisection) and block size (index's default: "
+                           "32)")
     real.add_argument("--curve", action="store_true", help="also print every Seismic setting measured")
     args = parser.parse_args()
     if args.real:
