@@ -6,7 +6,7 @@
 * Queries: every turn of the CAsT 2019-2022 and iKAT 2023/2025 topic files in ``tests/data``, formulated by
   ``--policy disco`` (256 tokens) and encoded by ``python -m disco_pyserini.encode queries``, once in full and once
   with ``--query-topk 64``; ``--queries`` evenly spaced turns of each set are searched.
-* Per size: Lucene, BMP (collection order and ``--reorder bisection``) and Seismic index variants are built (seconds,
+* Per size: Lucene, the BMP variants of ``--bmp`` and the Seismic variants of ``--seismic`` are built (seconds,
   folder MB). Per k, every system searches all the queries in a pass, systems alternating in ABBA rounds, on one thread:
   median/p95 latency, recall@10/@100 against Lucene's exact top k (tie-aware: a hit counts when its exact score reaches
   Lucene's n-th), and for BMP whether each score list equals Lucene's. Then ``batch_search`` over the whole set with
