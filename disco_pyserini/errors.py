@@ -32,3 +32,17 @@ def import_ray_module(module: str, needs: str = "Ray"):
             raise
         raise InputError(f'--ray needs {needs}: pip install "disco-pyserini[ray]" (on every node of the '
                          'cluster)') from None
+
+
+DAMAGE = ("JavaException", "PanicException")  # pyjnius' and pyo3's exception classes, by name: no import needed
+
+
+def damaged_index(error: BaseException, backend: str, index_dir: str | os.PathLike):
+    """``error``, raised while an index opened, as the one-line "damaged index" error; re-raised as it is unless it
+    is what a damaged index raises: Lucene's CorruptIndexException (through pyjnius), a Rust engine's panic,
+    numpy's and the OS's read errors. Anything else is a bug, and keeps its traceback."""
+    if not isinstance(error, (OSError, ValueError, EOFError)) and type(error).__name__ not in DAMAGE:
+        raise error
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0].removeprefix("JVM exception occurred: ")
+    return InputError(f"damaged {backend} index ({reason.split(' (resource=')[0][:200]}); rebuild it with "
+                      "'python -m disco_pyserini.index'", index_dir)

@@ -9,7 +9,9 @@ import os
 import sys
 import tempfile
 
+from disco_pyserini.errors import damaged_index
 from disco_pyserini.search.options import EngineOptions
+
 
 def open_searcher(index_dir: str | os.PathLike, backend: str | None = None, options: EngineOptions | None = None,
                   ray: bool = False, ray_address: str | None = None):
@@ -43,22 +45,6 @@ def open_searcher(index_dir: str | os.PathLike, backend: str | None = None, opti
         raise damaged_index(error, backend, index_dir) from None
 
 
-DAMAGE = ("JavaException", "PanicException")  # pyjnius' and pyo3's exception classes, by name: no import needed
-
-
-def damaged_index(error: BaseException, backend: str, index_dir: str | os.PathLike):
-    """``error``, raised while an index opened, as the one-line "damaged index" error; re-raised as it is unless it
-    is what a damaged index raises: Lucene's CorruptIndexException (through pyjnius), a Rust engine's panic,
-    numpy's and the OS's read errors. Anything else is a bug, and keeps its traceback."""
-    from disco_pyserini.errors import InputError
-
-    if not isinstance(error, (OSError, ValueError, EOFError)) and type(error).__name__ not in DAMAGE:
-        raise error
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[0].removeprefix("JVM exception occurred: ")
-    return InputError(f"damaged {backend} index ({reason.split(' (resource=')[0][:200]}); rebuild it with "
-                      "'python -m disco_pyserini.index'", index_dir)
-
-
 @contextlib.contextmanager
 def engine_messages_kept_on_success():
     """Hold what the engines write to file descriptor 2 while an index opens: a Rust panic prints its own
@@ -69,9 +55,6 @@ def engine_messages_kept_on_success():
         os.dup2(held.fileno(), 2)
         try:
             yield
-        except BaseException:
-            os.dup2(saved, 2)
-            raise
         finally:
             os.dup2(saved, 2)
             os.close(saved)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Sequence
 
 from disco_pyserini.encode.export import read_metadata
-from disco_pyserini.errors import InputError
+from disco_pyserini.errors import InputError, damaged_index
 from disco_pyserini.index.layout import read_info
 from disco_pyserini.jvm import autoclass, check_index_readable
 
@@ -57,8 +57,6 @@ class _AnseriniSearcher:
         try:
             self._searcher = autoclass(self.java_class)(str(index_dir))
         except Exception as error:
-            from disco_pyserini.search.backends import damaged_index
-
             raise damaged_index(error, "Lucene", index_dir) from None
         self._list = autoclass("java.util.ArrayList")
 
