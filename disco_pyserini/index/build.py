@@ -19,7 +19,7 @@ from disco_pyserini import compat
 from disco_pyserini.encode.export import METADATA
 from disco_pyserini.errors import InputError
 from disco_pyserini.index.layout import check_replaceable, remove_dead_temporaries, staging, write_info
-from disco_pyserini.jvm import anserini_jar, find_java_home
+from disco_pyserini.jvm import anserini_jar, find_java_home, heap_option
 from disco_pyserini.quantize import check_integer_vector
 from disco_pyserini.textio import text_lines
 
@@ -126,13 +126,11 @@ def _raise_duplicate(files: list[Path], suspects: set[int]) -> None:
             seen[record.doc_id] = f"{record.path.name}:{record.number}"
 
 
-def java_command(java_home: str, heap: str | None = None) -> list[str]:
-    """The ``java`` invocation with Anserini's fat jar on the classpath."""
+def java_command(java_home: str) -> list[str]:
+    """The ``java`` invocation with Anserini's fat jar on the classpath and ``DISCO_JVM_HEAP``'s heap, as the
+    in-process JVM gets it (:func:`~disco_pyserini.jvm.heap_option`)."""
     jar = anserini_jar()
-    command = [os.path.join(java_home, "bin", "java"), *compat.jvm_options(jar)]
-    if heap:
-        command.append(f"-Xmx{heap}")
-    return command + ["-cp", jar]
+    return [os.path.join(java_home, "bin", "java"), *compat.jvm_options(jar), *heap_option(), "-cp", jar]
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child, before exec
@@ -167,7 +165,7 @@ def run_index_collection(input_dir: Path, index_dir: Path, collection_args: list
     java_home = find_java_home()
     started = time.perf_counter()
     with staging(index_dir, overwrite, inputs) as tmp:
-        command = java_command(java_home, os.environ.get("DISCO_JVM_HEAP")) + [
+        command = java_command(java_home) + [
             "io.anserini.index.IndexCollection", "-input", str(input_dir), "-index", str(tmp / "lucene"),
             "-generator", "DefaultLuceneDocumentGenerator", "-threads", str(threads), *collection_args]
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
