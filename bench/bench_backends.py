@@ -178,7 +178,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2,
                         help="passes per system, ABBA (each query's best latency and the best batch are kept)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild cached indexes (to re-time the builds)")
-    real = parser.add_argument_group("--real: WordNet + GCIDE passages, splade-tiny, CAsT/iKAT turns (real_backends.py)")
+    real = parser.add_argument_group(
+        "--real: WordNet + GCIDE passages, splade-tiny, CAsT/iKAT turns (real_backends.py)")
     real.add_argument("--real", action="store_true", help="run the real-collection benchmark instead")
     real.add_argument("--encoder", default="splade-tiny", help="SPLADE model for documents and queries")
     real.add_argument("--docs", type=int, nargs="+", default=[50_000, 100_000, 200_000],

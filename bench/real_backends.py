@@ -261,7 +261,8 @@ def bench_real(args) -> None:
         index_root.mkdir(exist_ok=True)
         builds = build_all(prefix(vectors, docs), index_root, bmp, seismic, args.threads)
         print(f"### {docs:,} passages: builds\n")
-        print(table([[name, f"{b['seconds']:.1f}", f"{b['mb']:.1f}", f"{b['seconds'] / builds['lucene']['seconds']:.2f}x",
+        print(table([[name, f"{b['seconds']:.1f}", f"{b['mb']:.1f}",
+                      f"{b['seconds'] / builds['lucene']['seconds']:.2f}x",
                       f"{b['mb'] / builds['lucene']['mb']:.2f}x"] for name, b in builds.items()],
                     ["index", "build s", "MB", "time vs Lucene", "size vs Lucene"]) + "\n")
         for variant in args.variants:

@@ -38,7 +38,8 @@ def fake_commit(folder: Path, written: tuple[int, int, int], created: int, gener
 def test_versions_come_from_the_jar_name():
     assert compat.anserini_version(PYSERINI_2) == (2, 2, 0)
     assert compat.lucene_major(PYSERINI_1) == 9 and compat.lucene_major(PYSERINI_2) == 10
-    assert compat.jvm_options(PYSERINI_1) == [] and compat.jvm_options(PYSERINI_2) == ["--enable-native-access=ALL-UNNAMED"]
+    assert compat.jvm_options(PYSERINI_1) == []
+    assert compat.jvm_options(PYSERINI_2) == ["--enable-native-access=ALL-UNNAMED"]
     with pytest.raises(InputError, match="Anserini version"):
         compat.anserini_version("/x/lucene.jar")
 
@@ -66,7 +67,8 @@ def test_lucene_10_index_on_pyserini_1_names_the_pyserini_to_install(tmp_path):
 def test_a_newer_minor_lucene_is_refused_too(tmp_path):
     """Lucene 10.4 fails on 10.5's doc values (seen with Pyserini 2.3 on an index built by 2.4)."""
     index = fake_commit(tmp_path / "idx", (10, 5, 0), 10)
-    with pytest.raises(InputError, match="Lucene 10.5.0, which the installed Pyserini .*Lucene 10.4.0.* newer Pyserini"):
+    with pytest.raises(InputError,
+                       match="Lucene 10.5.0, which the installed Pyserini .*Lucene 10.4.0.* newer Pyserini"):
         compat.check_index_readable(index, PYSERINI_2, LUCENE_10)
 
 

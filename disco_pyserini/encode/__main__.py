@@ -15,7 +15,8 @@ DEFAULT_FACTOR = 100.0  # mirrors disco_pyserini.quantize.DEFAULT_FACTOR without
 def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoder", required=True, help="SPLADE model: hub name or local path")
     parser.add_argument("--tokenizer", default=None, help="tokenizer name or path (default: the encoder's)")
-    parser.add_argument("--device", default=None, type=cli.device, help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    parser.add_argument("--device", default=None, type=cli.device,
+                        help="cpu, cuda, cuda:1, ... (default: cuda if available)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
                         help="inference precision (auto: fp16 on CUDA, fp32 on CPU)")
     parser.add_argument("--backend", default="torch", choices=["torch", "onnx"],

@@ -54,7 +54,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                           "no faster there) instead of sparsely")
     bmp.add_argument("--reorder", choices=("none", "bisection"), default="none",
                      help="renumber documents before indexing so that blocks hold similar ones: bisection "
-                          "(recursive graph bisection, as in BMP's paper; on 200k real passages exact search 1.4-2.2x "
+                          "(recursive graph bisection, as in BMP's paper; on 200k real passages exact search 1.3-2.2x "
                           "faster, the index 23%% smaller, the build 5x longer) or none (default: the collection's "
                           "order). Runs are unchanged: docids.txt maps rows back")
     seismic = parser.add_argument_group("Seismic (--backend seismic; defaults are Seismic's)")

@@ -25,7 +25,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                                        "--store-raw to return passage texts)")
     parser.add_argument("--encoder", required=True, help="DiSCo/SPLADE query encoder: hub name or local path")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=cli.number(int, minimum=0, maximum=65535), default=8000, help="port (default 8000; 0: any free port)")
+    parser.add_argument("--port", type=cli.number(int, minimum=0, maximum=65535), default=8000,
+                        help="port (default 8000; 0: any free port)")
     parser.add_argument("--stdio", action="store_true",
                         help="serve the MCP tool search_conversation over stdin/stdout instead of HTTP (for agents "
                              "that start the server themselves)")

@@ -151,7 +151,8 @@ def _build(argv: Sequence[str]) -> int:
     computed.add_argument("--max-length", type=cli.COUNT, default=256)
     computed.add_argument("--batch-size", type=cli.COUNT, default=32)
     computed.add_argument("--device", type=cli.device)
-    parser.add_argument("--skip-top", type=cli.CUTOFF, default=10, help="the pool starts after this rank (reference: 10)")
+    parser.add_argument("--skip-top", type=cli.CUTOFF, default=10,
+                        help="the pool starts after this rank (reference: 10)")
     parser.add_argument("--max-rank", type=cli.COUNT, default=960, help="the pool ends at this rank (reference: 960)")
     parser.add_argument("--rel-threshold", type=cli.CUTOFF, default=1)
     parser.add_argument("--qids", default="auto", choices=["auto", "topic", "row"],
