@@ -189,9 +189,10 @@ def main() -> None:
     real.add_argument("--variants", nargs="+", default=["full", "top64"], choices=["full", "top64"],
                       help="query sets: full DiSCo queries, and the same with --query-topk 64")
     real.add_argument("--seismic", nargs="+", default=["3500,0.4,0.1", "1000,0.5,0.3"],
-                      metavar="POSTINGS,ENERGY[,CENTROIDS]",
+                      metavar="POSTINGS,ENERGY[,CENTROIDS[,KNN]]",
                       help="Seismic index variants: postings per list, summary energy, centroid fraction (default "
-                           "0.1); the first should be Seismic's defaults, the second is tuned for DiSCo queries")
+                           "0.1), neighbours stored per document (default 0: no k-NN graph); the first should be "
+                           "Seismic's defaults, the second is tuned for DiSCo queries")
     real.add_argument("--bmp", nargs="+", default=["none,32", "bisection,32", "bisection,8"], metavar="REORDER,BLOCK",
                       help="BMP index variants: document order (none or bisection) and block size (index's default: "
                            "32)")

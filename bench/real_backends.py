@@ -37,6 +37,7 @@ TOPICS = {
 }
 SPLADE_PP_UNITS = 5900  # impact units per MS MARCO passage in Pyserini's prebuilt SPLADE++ ED index (issue 24)
 SEISMIC_CURVE = [(cut, heap) for cut in (5, 10, 15, 20, 30, 50) for heap in (0.8, 0.9, 1.0)]  # (50, 0.8): defaults
+KNN_CURVE = (5, 10, 20)  # neighbours scored per result, on an index with a k-NN graph
 ROUNDS = 2  # passes over the queries per system; each query's latency is its best pass
 
 
@@ -120,12 +121,21 @@ def bmp_label(reorder: str, block: int) -> str:
     return f"BMP exact, {order}" + ("" if block == 32 else f", block {block}")
 
 
-def seismic_label(postings: int, energy: float, centroids: float, cut: int, heap: float) -> str:
-    """A Seismic setting's name in the tables."""
-    return f"Seismic {postings} postings, energy {energy}, centroids {centroids}, cut {cut}, heap {heap}"
+def seismic_label(variant: tuple[int, float, float, int], cut: int, heap: float, n_knn: int = 0) -> str:
+    """A Seismic setting's name in the tables (``variant``: postings, energy, centroid fraction, k-NN graph)."""
+    postings, energy, centroids, graph = variant
+    name = f"Seismic {postings} postings, energy {energy}, centroids {centroids}"
+    return name + (f", graph {graph}, knn {n_knn}" if graph else "") + f", cut {cut}, heap {heap}"
 
 
-def build_all(vectors: Path, root: Path, bmp: list[tuple[str, int]], seismic: list[tuple[int, float, float]],
+def seismic_settings(variant: tuple[int, float, float, int]) -> list[tuple[int, float, int]]:
+    """``(cut, heap, n_knn)`` measured on an index variant: the curve, and with a k-NN graph the curve per ``n_knn``
+    (without it, such an index searches like the same variant built without a graph)."""
+    graph = variant[3]
+    return [(cut, heap, n) for cut, heap in SEISMIC_CURVE for n in ((0,) if not graph else KNN_CURVE) if n <= graph]
+
+
+def build_all(vectors: Path, root: Path, bmp: list[tuple[str, int]], seismic: list[tuple[int, float, float, int]],
               threads: int) -> dict[str, dict]:
     """Each engine's index of ``vectors`` under ``root`` (cached with its build seconds in builds.json)."""
     from disco_pyserini.index import build_index
@@ -136,10 +146,12 @@ def build_all(vectors: Path, root: Path, bmp: list[tuple[str, int]], seismic: li
     for reorder, block in bmp:
         builders[bmp_folder(reorder, block)] = (
             lambda out, r=reorder, b=block: build_bmp_index(vectors, out, block_size=b, reorder=r, overwrite=True))
-    for postings, energy, centroids in seismic:
-        builders[seismic_folder(postings, energy, centroids)] = (
-            lambda out, p=postings, e=energy, c=centroids: build_seismic_index(
-                vectors, out, n_postings=p, summary_energy=e, centroid_fraction=c, threads=threads, overwrite=True))
+    for variant in seismic:
+        postings, energy, centroids, graph = variant
+        builders[seismic_folder(variant)] = (
+            lambda out, p=postings, e=energy, c=centroids, g=graph: build_seismic_index(
+                vectors, out, n_postings=p, summary_energy=e, centroid_fraction=c, knn=g, threads=threads,
+                overwrite=True))
     return cached_builds(builders, root, vectors)
 
 
@@ -148,19 +160,21 @@ def bmp_folder(reorder: str, block: int) -> str:
     return ("bmp" if reorder == "none" else f"bmp-{reorder}") + ("" if block == 32 else f"-block{block}")
 
 
-def seismic_folder(postings: int, energy: float, centroids: float) -> str:
+def seismic_folder(variant: tuple[int, float, float, int]) -> str:
     """A Seismic variant's index folder (the names of earlier runs kept, so their builds stay cached)."""
-    return f"seismic-{postings}-{energy}" + ("" if centroids == 0.1 else f"-{centroids}")
+    postings, energy, centroids, graph = variant
+    return (f"seismic-{postings}-{energy}" + ("" if centroids == 0.1 else f"-{centroids}")
+            + (f"-knn{graph}" if graph else ""))
 
 
 class Setting:
     """One query-time setting of a loaded Seismic index (the settings of a curve share one index in memory)."""
 
-    def __init__(self, searcher, query_cut: int, heap_factor: float):
-        self.searcher, self.query_cut, self.heap_factor = searcher, query_cut, heap_factor
+    def __init__(self, searcher, query_cut: int, heap_factor: float, n_knn: int):
+        self.searcher, self.knobs = searcher, (query_cut, heap_factor, n_knn)
 
     def _tune(self):
-        self.searcher.query_cut, self.searcher.heap_factor = self.query_cut, self.heap_factor
+        self.searcher.query_cut, self.searcher.heap_factor, self.searcher.n_knn = self.knobs
         return self.searcher
 
     def search(self, query: dict[str, int], k: int):
@@ -252,7 +266,8 @@ def bench_real(args) -> None:
     if sizes != list(args.docs):
         log(f"only {available:,} documents encoded: measuring {sizes}")
     fields = [spec.split(",") for spec in args.seismic]
-    seismic = [(int(f[0]), float(f[1]), float(f[2]) if len(f) > 2 else 0.1) for f in fields]
+    seismic = [(int(f[0]), float(f[1]), float(f[2]) if len(f) > 2 else 0.1, int(f[3]) if len(f) > 3 else 0)
+               for f in fields]
     bmp = [(r, int(b)) for r, b in (s.split(",") for s in args.bmp)]
     print(f"## Real collection: {available:,} of {max(args.docs):,} passages encoded ({corpus.name})\n")
     print(describe(prefix(vectors, max(sizes)), queries) + "\n")
@@ -272,11 +287,11 @@ def bench_real(args) -> None:
                 systems = {"Lucene": open_searcher(index_root / "lucene")}
                 systems |= {bmp_label(r, b): open_searcher(index_root / bmp_folder(r, b)) for r, b in bmp}
                 engines = []  # one loaded Seismic index per variant, shared by its settings
-                for postings, energy, centroids in seismic:
-                    engines.append(open_searcher(index_root / seismic_folder(postings, energy, centroids)))
-                    for cut, heap in SEISMIC_CURVE:
-                        systems[seismic_label(postings, energy, centroids, cut, heap)] = Setting(engines[-1], cut, heap)
-                seismic_default = seismic_label(*seismic[0], 50, 0.8)
+                for variant in seismic:
+                    engines.append(open_searcher(index_root / seismic_folder(variant)))
+                    for cut, heap, n_knn in seismic_settings(variant):
+                        systems[seismic_label(variant, cut, heap, n_knn)] = Setting(engines[-1], cut, heap, n_knn)
+                seismic_default = seismic_label(seismic[0], 50, 0.8)
                 log(f"{docs:,} passages, {variant} queries, k={k}: {len(systems)} systems")
                 measured = measure(systems, picked, k, args.threads,
                                    ["Lucene", *(bmp_label(r, b) for r, b in bmp), seismic_default], args.rounds)

@@ -290,6 +290,6 @@ def test_input_error_names_unknown_backend_values():
     import argparse
 
     args = argparse.Namespace(backend="elastic", bmp_alpha=1.0, bmp_beta=1.0, seismic_query_cut=50,
-                              seismic_heap_factor=0.8)
+                              seismic_heap_factor=0.8, seismic_knn=0)
     with pytest.raises(InputError, match="unknown --backend 'elastic'"):
         engine_args(args)

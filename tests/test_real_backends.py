@@ -20,11 +20,13 @@ GLOSSES = DATA / "wordnet" / "corpus.jsonl"  # the WordNet judged task's glosses
 TOPICS = DATA / "cast" / "2021" / "2021_manual_evaluation_topics_v1.0.json"
 TURNS = 60
 SEISMIC_MIN_RECALL = 0.95
+KNN = 10  # neighbours stored per document in the k-NN graph index
 
 
 @pytest.fixture(scope="module")
 def real_slice(splade_tiny, tmp_path_factory) -> tuple[Path, list[dict[str, int]]]:
-    """The glosses encoded and indexed by Lucene, BMP (collection order and bisection order) and Seismic."""
+    """The glosses encoded and indexed by Lucene, BMP (collection order and bisection order) and Seismic (without
+    and with a k-NN graph)."""
     from disco_pyserini.encode.export import export_corpus
     from disco_pyserini.encode.query import DiscoQueryEncoder
     from disco_pyserini.encode.splade import SpladeEncoder
@@ -35,7 +37,8 @@ def real_slice(splade_tiny, tmp_path_factory) -> tuple[Path, list[dict[str, int]
     export_corpus(SpladeEncoder(str(splade_tiny), device="cpu", batch_size=64), GLOSSES, root / "vectors",
                   factor=100, progress=False, store_contents=False)
     build_index(root / "vectors", root / "lucene", threads=2)
-    for name, options in (("bmp", ()), ("bmp-bisection", ("--reorder", "bisection")), ("seismic", ())):
+    for name, options in (("bmp", ()), ("bmp-bisection", ("--reorder", "bisection")), ("seismic", ()),
+                          ("seismic-knn", ("--seismic-knn", str(KNN)))):
         backend = name.split("-")[0]
         assert index_cli("--backend", backend, "--input", str(root / "vectors"), "--index", str(root / name),
                          *options) == 0
@@ -138,6 +141,48 @@ def test_seismic_defaults_keep_recall_on_real_vectors(real_slice):
     finally:
         lucene.close()
     assert np.mean(recalls) >= SEISMIC_MIN_RECALL
+
+
+def test_seismic_knn_refinement_only_adds_better_documents_on_real_vectors(real_slice):
+    from disco_pyserini.search.backends import open_searcher
+    from disco_pyserini.search.options import EngineOptions
+
+    root, queries = real_slice
+    assert (root / "seismic-knn" / "backend.json").read_text().count('"knn": 10') == 1
+    lucene = open_searcher(root / "lucene")
+    # an aggressive setting, so that the graph has documents to add: two query terms, heavy block skipping
+    plain, refined = (open_searcher(root / "seismic-knn", options=EngineOptions(
+        seismic_query_cut=2, seismic_heap_factor=1.0, seismic_knn=n)) for n in (0, KNN))
+    recalls = {"plain": [], "refined": []}
+    try:
+        for query in queries:
+            expected = lucene.search(query, 10)
+            found = {"plain": plain.search(query, 10), "refined": refined.search(query, 10)}
+            # the neighbours are scored exactly and join the same heap: each rank's score can only rise
+            assert len(found["refined"]) >= len(found["plain"])
+            assert all(a.score >= b.score for a, b in zip(found["refined"], found["plain"]))
+            exact = {hit.docid: hit.score for hit in lucene.search(query, 1000)}
+            assert all(hit.score == pytest.approx(exact[hit.docid]) for hit in found["refined"] if hit.docid in exact)
+            for name, hits in found.items():
+                recalls[name].append(sum(h.score >= expected[-1].score for h in hits) / len(expected))
+    finally:
+        lucene.close()
+    assert np.mean(recalls["refined"]) > np.mean(recalls["plain"]) + 0.05  # 0.20 -> 0.35 here
+
+
+def test_seismic_knn_beyond_the_graph_is_refused(real_slice, splade_tiny, capsys, tmp_path):
+    from disco_pyserini import cli
+    from disco_pyserini.search.__main__ import main as search_main
+
+    root, _ = real_slice
+    for index, stored in (("seismic", 0), ("seismic-knn", KNN)):
+        code = cli.run(search_main, ["--index", str(root / index), "--topics", str(TOPICS), "--encoder", str(splade_tiny),
+                                     "--output", str(tmp_path / "run.trec"), "--device", "cpu", "--seismic-knn",
+                                     str(KNN + 1)])
+        line = one_line_error(capsys, code)
+        assert f"--seismic-knn {KNN + 1} needs an index built with 'index --seismic-knn {KNN + 1}'" in line
+        assert f"this one stores {stored} neighbours per document" in line
+    assert not (tmp_path / "run.trec").exists()
 
 
 def test_reorder_is_refused_for_other_engines(tmp_path, capsys):

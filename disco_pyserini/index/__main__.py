@@ -66,6 +66,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                          help="share of each block summary's L1 mass kept (default 0.4)")
     seismic.add_argument("--seismic-max-fraction", type=cli.number(float, minimum=1), default=1.5,
                          help="longest posting list as a multiple of --seismic-n-postings (default 1.5)")
+    seismic.add_argument("--seismic-knn", type=cli.CUTOFF, default=0, metavar="N",
+                         help="also store each document's N nearest neighbours (Seismic's k-NN graph), for search "
+                              "--seismic-knn: more recall at small k for a longer build (default 0: none)")
     return parser.parse_args(argv)
 
 
@@ -78,7 +81,7 @@ def builder_options(args: argparse.Namespace) -> dict:
     if args.backend == "seismic":
         return {**common, "n_postings": args.seismic_n_postings, "centroid_fraction": args.seismic_centroid_fraction,
                 "summary_energy": args.seismic_summary_energy, "max_fraction": args.seismic_max_fraction,
-                "threads": args.threads}
+                "knn": args.seismic_knn, "threads": args.threads}
     return {**common, "threads": args.threads, "optimize": args.optimize, "validate": args.validate,
             "verbose": args.verbose}
 

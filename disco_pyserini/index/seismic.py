@@ -6,6 +6,10 @@ looks competitive: approximate, and very fast. It also keeps the documents' vect
 floats, exact for integer impacts up to 2,048) and scores candidates with the full query, so the
 scores it returns are the exact integer dot products; only which documents are found is approximate.
 
+With ``knn > 0`` the index also stores each document's ``knn`` nearest neighbours (Seismic's k-NN graph,
+Bruch et al., CIKM 2024); a search with ``n_knn`` then scores the first ``n_knn`` neighbours of every
+result it found and keeps any that beat them. Building the graph searches the index once per document.
+
 The folder holds ``index.index.seismic`` (the ``pyseismic-lsr`` package's own format), the doc id
 and term mappings (Seismic is given row numbers and term ids) and ``backend.json``.
 """
@@ -33,11 +37,11 @@ ROWS_PER_CALL = 100_000
 
 def build_seismic_index(input_dir: str | os.PathLike, index_dir: str | os.PathLike, *, n_postings: int = 3500,
                         centroid_fraction: float = 0.1, summary_energy: float = 0.4, max_fraction: float = 1.5,
-                        doc_cut: int = 15, threads: int = 0, store_raw: bool = False, overwrite: bool = False,
-                        progress: bool = True) -> IndexStats:
+                        doc_cut: int = 15, knn: int = 0, threads: int = 0, store_raw: bool = False,
+                        overwrite: bool = False, progress: bool = True) -> IndexStats:
     """Index a JsonVectorCollection with Seismic (built in a temporary folder, renamed when done).
 
-    The knobs are Seismic's own, with its defaults (``SeismicIndex.build_from_dataset``).
+    The knobs are Seismic's own, with its defaults (``SeismicIndex.build_from_dataset``; ``knn`` is its ``nknn``).
     """
     seismic = import_engine("seismic")
     from tqdm import tqdm
@@ -63,13 +67,13 @@ def build_seismic_index(input_dir: str | os.PathLike, index_dir: str | os.PathLi
         with stdout_to_stderr():
             index = index_class.build_from_dataset(
                 dataset, n_postings=n_postings, centroid_fraction=centroid_fraction, summary_energy=summary_energy,
-                max_fraction=max_fraction, doc_cut=doc_cut, num_threads=threads)
+                max_fraction=max_fraction, doc_cut=doc_cut, nknn=knn, num_threads=threads)
             index.save(str(tmp / INDEX_STEM))
         if (input_dir / METADATA).exists():
             shutil.copyfile(input_dir / METADATA, tmp / METADATA)
         write_info(tmp, {"backend": "seismic", "format": FORMAT, "documents": vectors.documents,
                          "terms": len(vectors.terms), "large_vocabulary": large, "n_postings": n_postings,
                          "centroid_fraction": centroid_fraction, "summary_energy": summary_energy,
-                         "max_fraction": max_fraction, "doc_cut": doc_cut,
+                         "max_fraction": max_fraction, "doc_cut": doc_cut, "knn": knn,
                          "max_impact": int(vectors.impacts.max(initial=0)), "store_raw": store_raw})
     return IndexStats(index_dir, vectors.documents, time.perf_counter() - started)

@@ -71,7 +71,7 @@ def _open(index_dir: str | os.PathLike, backend: str, options: EngineOptions):
         from disco_pyserini.search.seismic import SeismicSearcher
 
         return SeismicSearcher(index_dir, query_cut=options.seismic_query_cut,
-                               heap_factor=options.seismic_heap_factor)
+                               heap_factor=options.seismic_heap_factor, n_knn=options.seismic_knn)
     from disco_pyserini.search.searcher import ImpactSearcher
 
     return ImpactSearcher(index_dir)

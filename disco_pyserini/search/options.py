@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from disco_pyserini.cli import COUNT, FRACTION
+from disco_pyserini.cli import COUNT, CUTOFF, FRACTION
 from disco_pyserini.errors import InputError
 
 SEARCH_BACKENDS = ("lucene", "bmp", "seismic")
@@ -19,13 +19,15 @@ class EngineOptions:
 
     ``bmp_alpha``/``bmp_beta``: BMP's block-pruning threshold and the fraction of query terms kept;
     1 and 1 are exact. ``seismic_query_cut``/``seismic_heap_factor``: how many of the heaviest query
-    terms Seismic visits, and how aggressively it skips blocks (approximate at any setting).
+    terms Seismic visits, and how aggressively it skips blocks (approximate at any setting);
+    ``seismic_knn``: neighbours of each result that Seismic also scores (needs an index built with a k-NN graph).
     """
 
     bmp_alpha: float = 1.0
     bmp_beta: float = 1.0
     seismic_query_cut: int = 50
     seismic_heap_factor: float = 0.8
+    seismic_knn: int = 0
 
 
 def add_engine_args(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +48,9 @@ def add_engine_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seismic-heap-factor", type=FRACTION, default=EngineOptions.seismic_heap_factor,
                        help=f"Seismic: skip blocks whose summary scores below this fraction of the k-th score "
                             f"(default {EngineOptions.seismic_heap_factor}; lower: more recall, slower)")
+    group.add_argument("--seismic-knn", type=CUTOFF, default=EngineOptions.seismic_knn, metavar="N",
+                       help="Seismic: also score the first N stored neighbours of each result found (the index needs "
+                            "'index --seismic-knn N' or more; helps at small k, costs k x N scores; default 0: off)")
 
 
 def engine_args(args: argparse.Namespace) -> tuple[str | None, EngineOptions]:
@@ -57,4 +62,4 @@ def engine_args(args: argparse.Namespace) -> tuple[str | None, EngineOptions]:
         raise InputError(f"unknown --backend {args.backend!r}; choose one of {', '.join(SEARCH_BACKENDS)}")
     return args.backend, EngineOptions(bmp_alpha=args.bmp_alpha, bmp_beta=args.bmp_beta,
                                        seismic_query_cut=args.seismic_query_cut,
-                                       seismic_heap_factor=args.seismic_heap_factor)
+                                       seismic_heap_factor=args.seismic_heap_factor, seismic_knn=args.seismic_knn)

@@ -3,7 +3,8 @@
 ``query_cut`` is how many of the query's heaviest terms select posting lists to visit (DiSCo queries
 carry hundreds of terms, far more than the ~10 Seismic's authors tune for on short SPLADE queries);
 ``heap_factor`` (<= 1) skips a block when its summary scores below that fraction of the current k-th
-score. The documents found are scored with the whole query, so their scores are exact.
+score; ``n_knn`` (with an index built with a k-NN graph) also scores that many stored neighbours of each
+result. The documents found are scored with the whole query, so their scores are exact.
 """
 from __future__ import annotations
 
@@ -28,16 +29,21 @@ class SeismicSearcher(MappedSearcher):
     backend = "seismic"
 
     def __init__(self, index_dir: str | os.PathLike, query_cut: int = EngineOptions.seismic_query_cut,
-                 heap_factor: float = EngineOptions.seismic_heap_factor):
+                 heap_factor: float = EngineOptions.seismic_heap_factor, n_knn: int = EngineOptions.seismic_knn):
         super().__init__(index_dir)
-        if query_cut < 1 or not 0 < heap_factor <= 1:
-            raise InputError(f"--seismic-query-cut must be >= 1 and --seismic-heap-factor in (0, 1], got "
-                             f"{query_cut} and {heap_factor}")
+        if query_cut < 1 or not 0 < heap_factor <= 1 or n_knn < 0:
+            raise InputError(f"--seismic-query-cut must be >= 1, --seismic-heap-factor in (0, 1] and --seismic-knn "
+                             f">= 0, got {query_cut}, {heap_factor} and {n_knn}")
+        # Seismic silently uses fewer neighbours than asked (or none) when the index stores fewer
+        stored = int(self.info.get("knn", 0))
+        if n_knn > stored:
+            raise InputError(f"--seismic-knn {n_knn} needs an index built with 'index --seismic-knn {n_knn}' or more; "
+                             f"this one stores {stored} neighbours per document", self.index_dir)
         seismic = import_engine("seismic")
         path = self.index_dir / INDEX_FILE
         if not path.exists():
             raise InputError(f"missing {INDEX_FILE}; the Seismic index is incomplete, rebuild it", self.index_dir)
-        self.query_cut, self.heap_factor = int(query_cut), float(heap_factor)
+        self.query_cut, self.heap_factor, self.n_knn = int(query_cut), float(heap_factor), int(n_knn)
         index_class = seismic.SeismicIndexLV if self.info.get("large_vocabulary") else seismic.SeismicIndex
         with stdout_to_stderr():
             self._engine = index_class.load(str(path))
@@ -57,7 +63,8 @@ class SeismicSearcher(MappedSearcher):
         components, values = self._arrays(vector)
         if not len(components) or k < 1:
             return []
-        return self._hits(self._engine.search("q", components, values, int(k), self.query_cut, self.heap_factor))
+        found = self._engine.search("q", components, values, int(k), self.query_cut, self.heap_factor, self.n_knn)
+        return self._hits(found)
 
     def batch_search(self, queries: Sequence[Mapping[str, int]], qids: Sequence[str], k: int = 1000,
                      threads: int = 1) -> dict[str, list[Hit]]:
@@ -70,7 +77,8 @@ class SeismicSearcher(MappedSearcher):
             # result lists come back in any order, each tagged with its query's name
             results = self._engine.batch_search(np.array([str(i) for i in range(len(arrays))], dtype=self._string),
                                                 [a[1] for a in arrays], [a[2] for a in arrays], int(k),
-                                                self.query_cut, self.heap_factor, num_threads=int(threads))
+                                                self.query_cut, self.heap_factor, self.n_knn,
+                                                num_threads=int(threads))
             for hits in results:
                 if hits:
                     found[arrays[int(hits[0][0])][0]] = self._hits(hits)
