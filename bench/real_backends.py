@@ -196,8 +196,10 @@ def measure(systems: dict, queries: list[dict[str, int]], k: int, threads: int, 
     the machine's speed fall on every system alike. (Alternating systems query by query evicts every engine's data
     between its queries: that slowed the sub-millisecond Seismic searches by up to 40% and Lucene hardly at all.)
     """
-    for query in queries[:5]:  # warm-up
-        for searcher in systems.values():
+    # warm-up: one untimed pass per system. After only 5 queries, Lucene's JIT was still settling: its 200k median
+    # at k=10 came out 15.2 ms in a fresh process, 10.0 ms in one that had run the 50k and 100k sizes first
+    for searcher in systems.values():
+        for query in queries:
             searcher.search(query, k)
     samples = {s: [float("inf")] * len(queries) for s in systems}
     results = {s: [] for s in systems}
@@ -287,10 +289,10 @@ def bench_real(args) -> None:
                 systems = {"Lucene": open_searcher(index_root / "lucene")}
                 systems |= {bmp_label(r, b): open_searcher(index_root / bmp_folder(r, b)) for r, b in bmp}
                 engines = []  # one loaded Seismic index per variant, shared by its settings
-                for variant in seismic:
-                    engines.append(open_searcher(index_root / seismic_folder(variant)))
-                    for cut, heap, n_knn in seismic_settings(variant):
-                        systems[seismic_label(variant, cut, heap, n_knn)] = Setting(engines[-1], cut, heap, n_knn)
+                for index in seismic:
+                    engines.append(open_searcher(index_root / seismic_folder(index)))
+                    for cut, heap, n_knn in seismic_settings(index):
+                        systems[seismic_label(index, cut, heap, n_knn)] = Setting(engines[-1], cut, heap, n_knn)
                 seismic_default = seismic_label(seismic[0], 50, 0.8)
                 log(f"{docs:,} passages, {variant} queries, k={k}: {len(systems)} systems")
                 measured = measure(systems, picked, k, args.threads,
