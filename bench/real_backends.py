@@ -132,7 +132,8 @@ def seismic_settings(variant: tuple[int, float, float, int]) -> list[tuple[int, 
     """``(cut, heap, n_knn)`` measured on an index variant: the curve, and with a k-NN graph the curve per ``n_knn``
     (without it, such an index searches like the same variant built without a graph)."""
     graph = variant[3]
-    return [(cut, heap, n) for cut, heap in SEISMIC_CURVE for n in ((0,) if not graph else KNN_CURVE) if n <= graph]
+    neighbours = sorted({n for n in KNN_CURVE if n <= graph} | {graph}) if graph else [0]
+    return [(cut, heap, n) for cut, heap in SEISMIC_CURVE for n in neighbours]
 
 
 def build_all(vectors: Path, root: Path, bmp: list[tuple[str, int]], seismic: list[tuple[int, float, float, int]],
@@ -270,6 +271,9 @@ def bench_real(args) -> None:
     fields = [spec.split(",") for spec in args.seismic]
     seismic = [(int(f[0]), float(f[1]), float(f[2]) if len(f) > 2 else 0.1, int(f[3]) if len(f) > 3 else 0)
                for f in fields]
+    if any(variant[3] < 0 for variant in seismic) or seismic[0][3]:
+        sys.exit("error: --seismic: the 4th field (neighbours stored) must be >= 0, and 0 in the first variant "
+                 "(Seismic's defaults, searched without the graph)")
     bmp = [(r, int(b)) for r, b in (s.split(",") for s in args.bmp)]
     print(f"## Real collection: {available:,} of {max(args.docs):,} passages encoded ({corpus.name})\n")
     print(describe(prefix(vectors, max(sizes)), queries) + "\n")

@@ -176,9 +176,9 @@ def test_seismic_knn_beyond_the_graph_is_refused(real_slice, splade_tiny, capsys
 
     root, _ = real_slice
     for index, stored in (("seismic", 0), ("seismic-knn", KNN)):
-        code = cli.run(search_main, ["--index", str(root / index), "--topics", str(TOPICS), "--encoder", str(splade_tiny),
-                                     "--output", str(tmp_path / "run.trec"), "--device", "cpu", "--seismic-knn",
-                                     str(KNN + 1)])
+        code = cli.run(search_main, ["--index", str(root / index), "--topics", str(TOPICS), "--encoder",
+                                     str(splade_tiny), "--output", str(tmp_path / "run.trec"), "--device", "cpu",
+                                     "--seismic-knn", str(KNN + 1)])
         line = one_line_error(capsys, code)
         assert f"--seismic-knn {KNN + 1} needs an index built with 'index --seismic-knn {KNN + 1}'" in line
         assert f"this one stores {stored} neighbours per document" in line

@@ -42,7 +42,7 @@ from disco_pyserini.errors import InputError
 from disco_pyserini.index.bmp import FORWARD, INDEX_FILE, ORIGINAL_ROWS, SENTINEL_TERM, TERM_MAX
 from disco_pyserini.index.layout import import_engine
 from disco_pyserini.search.mapped import MappedSearcher
-from disco_pyserini.search.searcher import Hit
+from disco_pyserini.search.searcher import Hit, make_hits
 
 QUERY_LEVELS = 32          # BMP's MAX_TERM_WEIGHT: queries are rescaled so the largest weight is 32
 SCALE_TERM = "scale"       # absent from the index (terms are named by id): only pins BMP's rescaling
@@ -144,7 +144,7 @@ class BmpSearcher(MappedSearcher):
         if self.exact:
             self._needed.setdefault(k, deque(maxlen=RECENT_SEARCHES)).append(wanted / k)
         top = order[:k]
-        return list(map(Hit, self.docids.take(rows[top]), scores[top].astype(np.float64).tolist()))
+        return make_hits(self.docids.take(rows[top]), scores[top].astype(np.float64).tolist())
 
     def close(self) -> None:
         self._engine = None
