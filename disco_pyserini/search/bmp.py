@@ -131,7 +131,7 @@ class BmpSearcher(MappedSearcher):
         wanted = min(max(self._min_candidates, math.ceil(start * k)), self._blocks_rows)
         while True:
             names, bmp_scores = self._engine.search(query, wanted, self.alpha, self.beta)
-            rows = np.fromiter(map(int, names), dtype=np.int64, count=len(names))
+            rows = self._parse_rows(names)
             rows = rows[rows >= 0]  # padding and sentinel documents are named -1 (never scored, but be safe)
             scores = self._exact_scores(rows, ids, weights)
             order = np.lexsort((rows if self._original is None else self._original[rows], -scores))

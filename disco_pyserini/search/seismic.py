@@ -55,9 +55,7 @@ class SeismicSearcher(MappedSearcher):
         return self._names[ids], weights.astype(np.float32)
 
     def _hits(self, results) -> list[Hit]:
-        # Seismic names documents by the row numbers it was given: parsed in one numpy call, 4.5x faster than int()
-        # on each of 1,000 names
-        rows = np.fromstring(" ".join(map(itemgetter(2), results)), dtype=np.int64, sep=" ")
+        rows = self._parse_rows(map(itemgetter(2), results))
         return make_hits(self.docids.take(rows), map(itemgetter(1), results))
 
     def search(self, vector: Mapping[str, int], k: int = 1000) -> list[Hit]:
