@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from common import OUT, log, table
-from real_backends import encode_queries
+from real_backends import encode_queries, spaced
 
 
 def block_maxima(indptr: np.ndarray, terms: np.ndarray, impacts: np.ndarray, rank: np.ndarray, block: int,
@@ -61,10 +61,8 @@ def main() -> None:
     impacts = vectors.impacts.astype(np.float64)
     matrix = sparse.csr_matrix((impacts, vectors.term_ids, vectors.indptr),
                                shape=(vectors.documents, len(vectors.terms))).tocsc()
-    turns = encode_queries(args.encoder, root / "queries", ["full"])["full"]
-    picked = [turns[i][1] for i in np.linspace(0, len(turns) - 1, min(args.queries, len(turns))).astype(int)]
     queries = []
-    for query in picked:
+    for query in spaced(encode_queries(args.encoder, root / "queries", ["full"])["full"], args.queries):
         pairs = [(vocabulary[t], w) for t, w in query.items() if t in vocabulary and w > 0]
         queries.append((np.array([t for t, _ in pairs]), np.array([w for _, w in pairs], dtype=np.float64)))
     kth = {k: [float(np.partition(matrix[:, ids] @ weights, -k)[-k]) for ids, weights in queries] for k in args.k}
